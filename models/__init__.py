@@ -1,0 +1,1 @@
+"""Deepfake detector models: backbones, temporal heads, checkpoints, training and evaluation."""

@@ -1,0 +1,1 @@
+"""Live analysis engine: sources, frame queues, faces, windows, inference, verdicts."""

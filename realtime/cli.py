@@ -1,0 +1,172 @@
+"""Command line: parse arguments, build the pipeline, run headless and print JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from realtime.config import EngineConfig
+from realtime.sources.factory import SOURCE_FORMS
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = EngineConfig()
+    parser = argparse.ArgumentParser(
+        prog="run_live.py",
+        description="Live deepfake analysis of faces in videos, streams, webcams, screen regions and images.",
+    )
+    parser.add_argument("--source", help=f"what to analyse: {SOURCE_FORMS}; default: the built-in demo clip")
+    parser.add_argument("--headless", action="store_true", help="print JSON lines instead of opening a window")
+    parser.add_argument("--model", type=Path, help="checkpoint file; default: the shipped detector")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device)
+    parser.add_argument("--window", type=_positive_int, help="frames per window (default: the checkpoint's)")
+    parser.add_argument("--stride", type=_positive_int, default=defaults.stride, help="new frames between windows")
+    parser.add_argument("--detect-every", type=_positive_int, default=defaults.detect_every, metavar="N")
+    parser.add_argument("--detector", choices=["hog", "cnn"], default=defaults.detector_model)
+    parser.add_argument(
+        "--detect-max-side",
+        type=_positive_int,
+        default=defaults.detect_max_side,
+        metavar="PX",
+        help="downscale frames to this longer side for detection (raise it for small faces)",
+    )
+    parser.add_argument("--threshold", type=_probability, help="p_fake threshold (default: the checkpoint's)")
+    parser.add_argument("--max-faces", type=_positive_int, default=defaults.max_faces)
+    parser.add_argument("--realtime", action="store_true", help="pace a file like a live feed (may drop frames)")
+    parser.add_argument("--threads", type=_positive_int, help="CPU threads for inference (default: cores - 1)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EngineConfig:
+    return EngineConfig(
+        device=args.device,
+        window=args.window,
+        stride=args.stride,
+        threshold=args.threshold,
+        detect_every=args.detect_every,
+        detector_model=args.detector,
+        detect_max_side=args.detect_max_side,
+        max_faces=args.max_faces,
+        realtime=args.realtime,
+        torch_threads=args.threads or 0,
+    )
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+class _Terminated(Exception):
+    """SIGTERM, handled like Ctrl-C: stop, summarise what was analysed."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = config_from_args(args)
+    if not args.headless and os.environ.get("DISPLAY"):
+        print("note: the live window is not available yet; running headless", file=sys.stderr)
+    return run_headless(args.source, args.model, config)
+
+
+def run_headless(source_spec: str | None, model_path: Path | None, config: EngineConfig) -> int:
+    """Analyses one source, printing verdicts and a summary as JSON lines; returns the exit code."""
+    # Heavy imports after argument parsing so --help and usage errors answer at once.
+    import torch
+
+    from models.checkpoint import CheckpointError
+    from models.registry import load_default_model, load_model
+    from realtime.inference import CropScorer, DeviceUnavailable, select_device
+    from realtime.output import JsonLinesWriter, summary_record, verdict_record
+    from realtime.pipeline import Pipeline
+    from realtime.sources.base import SourceError
+    from realtime.sources.factory import open_source_spec
+    from realtime.summary import VerdictSummary
+
+    torch.set_num_threads(config.resolved_torch_threads())
+    try:
+        source = open_source_spec(source_spec, realtime=config.realtime, read_timeout_s=config.read_timeout_s)
+        device = select_device(config.device)
+        loaded = load_model(model_path) if model_path else load_default_model()
+        scorer = CropScorer(loaded, device)
+    except (SourceError, CheckpointError, DeviceUnavailable) as exc:
+        return fail(str(exc))
+    if not loaded.spec.trained:
+        print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
+
+    writer = JsonLinesWriter()
+    summary = VerdictSummary()
+    trained = loaded.spec.trained
+
+    def on_verdict(verdict) -> None:  # runs on the inference thread
+        summary.add(verdict)
+        writer.write(verdict_record(verdict, trained))
+
+    pipeline = Pipeline([source], loaded, scorer, config, on_verdict)
+    started = time.monotonic()
+    interrupted = False
+    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        pipeline.start()
+        pipeline.wait()
+    except (KeyboardInterrupt, _Terminated):
+        interrupted = True
+        pipeline.stop()
+    finally:
+        pipeline.stop()
+        pipeline.join()
+        signal.signal(signal.SIGTERM, previous_handler)
+    stats = pipeline.stats()[0]
+    if stats.error and stats.frames_read == 0:
+        return fail(stats.error)
+    writer.write(
+        summary_record(
+            stats,
+            summary,
+            loaded.spec,
+            loaded.source,
+            pipeline.settings.threshold,
+            str(device),
+            time.monotonic() - started,
+            interrupted,
+            source.still_images,
+        )
+    )
+    if pipeline.inference.error:
+        return fail(pipeline.inference.error)
+    if stats.error:
+        return fail(stats.error)
+    return EXIT_OK

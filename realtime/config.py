@@ -1,0 +1,33 @@
+"""Typed engine settings with commented defaults; CLI flags override them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass
+class EngineConfig:
+    """Everything the live engine needs besides the source and the model file."""
+
+    device: str = "auto"  # auto | cpu | cuda (auto: cuda when present)
+    window: int | None = None  # crops per temporal window; None: the checkpoint's
+    stride: int = 3  # new crops of a face between two of its windows (30 fps / 3 = 10 verdicts/s)
+    threshold: float | None = None  # p_fake at or above which a window is "fake"; None: the checkpoint's
+    detect_every: int = 5  # run the face detector every N frames, track in between
+    detector_model: str = "hog"  # hog (fast, CPU) | cnn (dlib MMOD, slow on CPU)
+    detect_max_side: int = 640  # detection runs on a copy at most this many pixels on its longer side
+    max_faces: int = 8  # faces followed per stream; more are ignored and counted
+    track_motion: bool = True  # move boxes between detections with dlib's correlation tracker
+    realtime: bool = False  # pace files by their timestamps like a live feed (then frames may drop)
+    frame_queue_size: int = 8  # decoded frames waiting for the face stage
+    crop_queue_size: int = 64  # face crops waiting for the inference thread
+    max_batch: int = 32  # crops per backbone pass
+    read_timeout_s: float = 10.0  # a network stream silent this long is treated as broken
+    torch_threads: int = 0  # intra-op threads for CPU inference; 0: one fewer than the cores, at least 1
+
+    def resolved_torch_threads(self) -> int:
+        """Capture and face threads need a core too; oversubscribing a small CPU is very slow."""
+        if self.torch_threads > 0:
+            return self.torch_threads
+        return max(1, (os.cpu_count() or 2) - 1)

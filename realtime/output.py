@@ -1,0 +1,100 @@
+"""JSON-lines records: one per verdict as it is produced, one summary per source at the end."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any, TextIO
+
+from models.checkpoint import ModelSpec
+from realtime.frames import Verdict
+from realtime.pipeline import StreamStats
+from realtime.summary import VerdictSummary
+
+UNTRAINED_WARNING = "model is untrained: p_fake values are not verdicts"
+
+
+def verdict_record(verdict: Verdict, trained: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "type": "verdict",
+        "source": verdict.source,
+        "track_id": verdict.track_id,
+        "first_frame": verdict.first_frame,
+        "last_frame": verdict.last_frame,
+        "start_pts_s": verdict.start_pts_s,
+        "end_pts_s": verdict.end_pts_s,
+        "window_frames": verdict.window_frames,
+        "p_fake": verdict.p_fake,
+        "label": verdict.label,
+        "latency_ms": verdict.latency_ms,
+    }
+    if verdict.name:
+        record["image"] = verdict.name
+    if not trained:
+        record["warning"] = UNTRAINED_WARNING
+    return record
+
+
+def summary_record(
+    stats: StreamStats,
+    summary: VerdictSummary,
+    spec: ModelSpec,
+    model_source: str,
+    threshold: float,
+    device: str,
+    elapsed_s: float,
+    interrupted: bool,
+    still_images: bool,
+) -> dict[str, Any]:
+    video_p_fake = summary.video_p_fake()
+    if video_p_fake is None:
+        verdict = "no face"
+    elif not spec.trained:
+        verdict = "untrained"
+    else:
+        verdict = "fake" if video_p_fake >= threshold else "real"
+    record: dict[str, Any] = {
+        "type": "summary",
+        "source": stats.name,
+        "verdict": verdict,
+        "video_p_fake": None if video_p_fake is None else round(video_p_fake, 4),
+        "threshold": threshold,
+        "faces_seen": stats.faces_seen,
+        "frames_read": stats.frames_read,
+        "frames_dropped": stats.frames_dropped,
+        "frames_analyzed": stats.frames_analyzed,
+        "windows_scored": summary.windows,
+        "model": {"source": model_source, "backbone": spec.backbone, "trained": spec.trained},
+        "device": device,
+        "elapsed_s": round(elapsed_s, 3),
+    }
+    if still_images:
+        record["fake_images"] = summary.images_at_or_above(threshold)
+    else:
+        record["suspicious_segments"] = summary.suspicious_segments(threshold)
+    if stats.faces_capped:
+        record["faces_capped"] = stats.faces_capped
+    if stats.skipped_images:
+        record["skipped_images"] = stats.skipped_images
+    if interrupted:
+        record["interrupted"] = True
+    if stats.error:
+        record["error"] = stats.error
+    if not spec.trained:
+        record["warning"] = UNTRAINED_WARNING
+    return record
+
+
+class JsonLinesWriter:
+    """Writes one JSON object per line and flushes each, so nothing is lost on a crash."""
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, separators=(", ", ": "))
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()

@@ -1,0 +1,183 @@
+"""Wires sources, face stages and the inference worker into threads, and stops them cleanly."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from models.registry import LoadedModel
+from realtime.capture import CaptureThread
+from realtime.config import EngineConfig
+from realtime.faces.detector import FaceDetector
+from realtime.faces.stage import CropSettings, FaceStage
+from realtime.frame_queue import BoundedQueue, DropPolicy, QueueClosed
+from realtime.frames import Frame, Verdict
+from realtime.inference import (
+    CropScorer,
+    InferenceMessage,
+    InferenceWorker,
+    ScoringSettings,
+    StreamEnded,
+    TrackEnded,
+)
+from realtime.sources.base import FrameSource
+
+JOIN_TIMEOUT_S = 5.0
+
+
+@dataclass
+class StreamStats:
+    """Counters of one source, read after (or during) a run."""
+
+    name: str
+    frames_read: int = 0
+    frames_dropped: int = 0
+    frames_analyzed: int = 0
+    faces_seen: int = 0
+    faces_capped: int = 0
+    detections_run: int = 0
+    error: str | None = None
+    skipped_images: list[str] = field(default_factory=list)
+
+
+class FaceThread(threading.Thread):
+    """Takes frames of one source, runs its face stage, sends crops and track ends onward."""
+
+    def __init__(
+        self,
+        stage: FaceStage,
+        frames_in: BoundedQueue[Frame],
+        inbox: BoundedQueue[InferenceMessage],
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=f"faces[{stage.source_name}]", daemon=True)
+        self.stage = stage
+        self.frames_in = frames_in
+        self.inbox = inbox
+        self.stop_event = stop
+        self.frames_analyzed = 0
+
+    def run(self) -> None:
+        source = self.stage.source_name
+        try:
+            while not self.stop_event.is_set():
+                frame = self.frames_in.get()
+                if frame is None:
+                    break
+                result = self.stage.process(frame)
+                self.frames_analyzed += 1
+                for track_id in result.ended_tracks:
+                    self.inbox.put(TrackEnded(source, track_id))
+                for crop in result.crops:
+                    self.inbox.put(crop)
+            for track_id in self.stage.finish():
+                self.inbox.put(TrackEnded(source, track_id))
+            self.inbox.put(StreamEnded(source))
+        except QueueClosed:
+            pass  # inference ended (stopped or failed); nothing more to deliver
+        finally:
+            # Unblock the capture thread if we stopped before its end of stream.
+            self.frames_in.close()
+
+
+class StreamAnalyzer:
+    """Capture thread + face thread of one source."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        config: EngineConfig,
+        crop: CropSettings,
+        inbox: BoundedQueue[InferenceMessage],
+        stop: threading.Event,
+    ) -> None:
+        self.source = source
+        policy = DropPolicy.KEEP_NEWEST if source.is_live else DropPolicy.NEVER
+        self.frames = BoundedQueue[Frame](config.frame_queue_size, policy)
+        detector = FaceDetector(config.detector_model, config.detect_max_side, landmarks=crop.aligned)
+        stage = FaceStage(
+            source.name,
+            detector,
+            crop,
+            detect_every=1 if source.still_images else config.detect_every,
+            max_faces=config.max_faces,
+            track_motion=config.track_motion and not source.still_images,
+        )
+        self.capture = CaptureThread(source, self.frames, stop)
+        self.faces = FaceThread(stage, self.frames, inbox, stop)
+
+    def start(self) -> None:
+        self.capture.start()
+        self.faces.start()
+
+    def join(self, timeout_s: float) -> None:
+        self.faces.join(timeout_s)
+        self.capture.join(timeout_s)
+
+    def stats(self) -> StreamStats:
+        stage = self.faces.stage
+        return StreamStats(
+            name=self.source.name,
+            frames_read=self.capture.frames_read,
+            frames_dropped=self.frames.dropped,
+            frames_analyzed=self.faces.frames_analyzed,
+            faces_seen=len(stage.track_ids_seen),
+            faces_capped=stage.tracker.faces_capped,
+            detections_run=stage.detections_run,
+            error=self.capture.error,
+            skipped_images=list(getattr(self.source, "skipped", [])),
+        )
+
+
+class Pipeline:
+    """Runs one or more sources through one shared inference worker until they end or stop()."""
+
+    def __init__(
+        self,
+        sources: list[FrameSource],
+        loaded: LoadedModel,
+        scorer: CropScorer,
+        config: EngineConfig,
+        on_verdict: Callable[[Verdict], None],
+    ) -> None:
+        spec = loaded.spec
+        threshold = config.threshold if config.threshold is not None else spec.threshold
+        if all(source.still_images for source in sources):
+            # Unrelated pictures: each is scored on its own, a window of one.
+            self.settings = ScoringSettings(1, 1, threshold, config.max_batch)
+        else:
+            self.settings = ScoringSettings(config.window or spec.window, config.stride, threshold, config.max_batch)
+        self.stop_event = threading.Event()
+        self.inbox = BoundedQueue[InferenceMessage](config.crop_queue_size, DropPolicy.NEVER)
+        crop = CropSettings(spec.crop_margin, spec.input_size, spec.aligned)
+        self.streams = [StreamAnalyzer(source, config, crop, self.inbox, self.stop_event) for source in sources]
+        self.inference = InferenceWorker(scorer, self.settings, self.inbox, on_verdict, len(sources))
+
+    def start(self) -> None:
+        self.inference.start()
+        for stream in self.streams:
+            stream.start()
+
+    def wait(self) -> None:
+        """Blocks until every source ended and every verdict was delivered (Ctrl-C interrupts)."""
+        self.inference.join()
+
+    def stop(self) -> None:
+        """Stops capture now; crops already queued are still scored so no result is lost."""
+        self.stop_event.set()
+        for stream in self.streams:
+            stream.frames.close()
+
+    def join(self, timeout_s: float = JOIN_TIMEOUT_S) -> bool:
+        """Joins every thread; True when all ended within the timeout."""
+        for stream in self.streams:
+            stream.join(timeout_s)
+        self.inference.join(timeout_s)
+        return not any(t.is_alive() for t in self.threads())
+
+    def threads(self) -> list[threading.Thread]:
+        return [self.inference] + [t for s in self.streams for t in (s.capture, s.faces)]
+
+    def stats(self) -> list[StreamStats]:
+        return [stream.stats() for stream in self.streams]

@@ -1,0 +1,71 @@
+"""The built-in demo clip: a real face (NASA's public-domain astronaut portrait shipped with
+scikit-image) moving slowly across the frame, encoded once to H.264 and cached."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+
+def demo_cache_dir() -> Path:
+    """Where generated demo material lives (``$DEEPFAKE_ANALYZER_CACHE`` or ~/.cache/...)."""
+    root = os.environ.get("DEEPFAKE_ANALYZER_CACHE") or Path.home() / ".cache" / "deepfake-analyzer"
+    return Path(root)
+
+
+def portrait() -> np.ndarray:
+    """Head and shoulders of the astronaut portrait (220x220 RGB, face ~90 px), used by the demo and tests."""
+    from skimage import data
+
+    return data.astronaut()[30:250, 110:330]
+
+
+def render_face_frames(
+    count: int, width: int = 640, height: int = 360, face_scale: float = 0.8, phase: float = 0.0
+) -> list[np.ndarray]:
+    """Frames of the portrait gliding and zooming gently over a grey background (RGB)."""
+    face = portrait()
+    frames = []
+    for i in range(count):
+        t = i / max(count - 1, 1)
+        scale = face_scale * (1.0 + 0.08 * math.sin(2 * math.pi * t + phase))
+        side = int(min(width, height) * scale)
+        sprite = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
+        canvas = np.full((height, width, 3), 90, dtype=np.uint8)
+        x = int((width - side) * (0.5 + 0.35 * math.sin(2 * math.pi * t * 0.5 + phase)))
+        y = (height - side) // 2
+        canvas[y : y + side, x : x + side] = sprite
+        frames.append(canvas)
+    return frames
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, codec: str = "libx264") -> Path:
+    """Encodes RGB frames to ``path`` (atomically), H.264 yuv420p by default."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = frames[0].shape[:2]
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=path.suffix, delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+    with av.open(str(tmp_path), mode="w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    os.replace(tmp_path, path)
+    return path
+
+
+def demo_clip() -> Path:
+    """Path of the demo clip, generating it on first use (about a second)."""
+    path = demo_cache_dir() / "demo_face_v2.mp4"
+    if not path.is_file():
+        write_video(path, render_face_frames(100))
+    return path

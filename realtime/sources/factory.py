@@ -1,0 +1,38 @@
+"""Turns a ``--source`` string into the right source object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from realtime.sources.av_source import AvSource, is_stream_url
+from realtime.sources.base import FrameSource, SourceError
+from realtime.sources.demo import demo_clip
+from realtime.sources.images import IMAGE_SUFFIXES, ImageSource
+from realtime.sources.screen import ScreenSource, parse_region
+from realtime.sources.webcam import WebcamSource
+from realtime.urls import mask_url
+
+SOURCE_FORMS = "a video/image file, a folder of images, webcam:N, screen: or screen:x,y,w,h, or an rtsp/http(s) URL"
+
+
+def open_source_spec(spec: str | None, *, realtime: bool = False, read_timeout_s: float = 10.0) -> FrameSource:
+    """The source a ``--source`` value names (None: the built-in demo clip). Not opened yet."""
+    if spec is None:
+        return AvSource(str(demo_clip()), live=False, realtime=realtime)
+    if spec.startswith("webcam:"):
+        index = spec.removeprefix("webcam:")
+        if not index.isdigit():
+            raise SourceError(f"webcam source must be webcam:N with a device index, not {spec!r}")
+        return WebcamSource(int(index))
+    if spec.startswith("screen:"):
+        return ScreenSource(parse_region(spec.removeprefix("screen:")))
+    if "://" in spec:
+        if not is_stream_url(spec):
+            raise SourceError(f"unknown source scheme in {mask_url(spec)!r}; expected {SOURCE_FORMS}")
+        return AvSource(spec, live=True, read_timeout_s=read_timeout_s)
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(f"source not found: {spec}")
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    return AvSource(str(path), live=False, realtime=realtime)
