@@ -1,4 +1,4 @@
-"""Face detection with face_recognition / dlib on a downscaled copy of the frame."""
+"""Face detection with dlib (weights from face_recognition_models) on a downscaled copy of the frame."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from realtime.faces.geometry import Box
 with warnings.catch_warnings():
     # face_recognition_models imports pkg_resources, which warns on every start.
     warnings.simplefilter("ignore", UserWarning)
-    import face_recognition
     import face_recognition_models
 
 import dlib
@@ -31,8 +30,9 @@ class FaceDetector:
     """Finds faces in RGB frames.
 
     Detection runs on a copy whose longer side is at most ``max_side`` pixels, because dlib's
-    cost grows with pixel count; HOG finds faces down to ~80 px in that copy, so raise
-    ``max_side`` (or ``upsample``) for small faces in large frames.
+    cost grows with pixel count. HOG finds faces down to ~80 px in that copy, so when it finds
+    none there it looks once more at twice the resolution (up to the full frame): small faces in
+    large frames are still found, and frames with big faces pay only for the cheap pass.
     """
 
     def __init__(self, model: str = "hog", max_side: int = 640, upsample: int = 0, landmarks: bool = True) -> None:
@@ -41,6 +41,14 @@ class FaceDetector:
         self.model = model
         self.max_side = max_side
         self.upsample = upsample
+        # One detector object per instance: dlib's detectors are not safe to share between the
+        # face threads of several streams (a module-level one shared by two streams crashed here).
+        if model == "hog":
+            self._detector = dlib.get_frontal_face_detector()
+        else:
+            self._detector = dlib.cnn_face_detection_model_v1(
+                face_recognition_models.cnn_face_detector_model_location()
+            )
         self._landmarks = (
             dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
             if landmarks
@@ -61,14 +69,28 @@ class FaceDetector:
 
     def detect(self, frame_rgb: np.ndarray) -> list[DetectedFace]:
         """Faces in an RGB uint8 frame, largest first, in full-frame coordinates."""
-        return self.detect_downscaled(*self.downscale(frame_rgb))
+        small, scale = self.downscale(frame_rgb)
+        faces = self.detect_downscaled(small, scale)
+        if faces or scale >= 1.0:
+            return faces
+        finer = min(1.0, 2.0 * scale)
+        if finer < 1.0:
+            small = cv2.resize(frame_rgb, None, fx=finer, fy=finer, interpolation=cv2.INTER_AREA)
+        else:
+            small = frame_rgb
+        return self.detect_downscaled(small, finer)
 
     def detect_downscaled(self, small: np.ndarray, scale: float) -> list[DetectedFace]:
         """Faces in ``small``, a copy of the frame resized by ``scale``; boxes in full-frame pixels."""
         small = np.ascontiguousarray(small)
-        locations = face_recognition.face_locations(small, number_of_times_to_upsample=self.upsample, model=self.model)
+        height, width = small.shape[:2]
         faces = []
-        for top, right, bottom, left in locations:
+        for found in self._detector(small, self.upsample):
+            rect = found.rect if self.model == "cnn" else found
+            left, top = max(rect.left(), 0), max(rect.top(), 0)
+            right, bottom = min(rect.right(), width), min(rect.bottom(), height)
+            if right <= left or bottom <= top:
+                continue
             points: tuple[tuple[float, float], ...] = ()
             if self._landmarks is not None:
                 shape = self._landmarks(small, dlib.rectangle(left, top, right, bottom))

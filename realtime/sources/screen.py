@@ -43,7 +43,7 @@ class ScreenSource:
         import mss
 
         try:
-            grabber = mss.mss()
+            grabber = mss.MSS()
             primary = grabber.monitors[1] if len(grabber.monitors) > 1 else grabber.monitors[0]
         except Exception as exc:  # mss raises its own ScreenShotError and X errors
             raise SourceError(f"screen capture unavailable (no display?): {str(exc).splitlines()[0]}") from None

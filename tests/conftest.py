@@ -1,0 +1,54 @@
+"""Shared fixtures: generated face clips and a small checkpoint."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@pytest.fixture(scope="session")
+def one_face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 s, 25 fps, 640x360 H.264: one real face gliding across the frame."""
+    from realtime.sources.demo import render_face_frames, write_video
+
+    return write_video(tmp_path_factory.mktemp("clips") / "one_face.mp4", render_face_frames(75))
+
+
+@pytest.fixture(scope="session")
+def two_face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2 s, two faces side by side (the portrait and its mirror image), 800x360."""
+    from realtime.sources.demo import render_face_frames, write_video
+
+    left = render_face_frames(50, width=400, height=360, phase=0.0)
+    right = render_face_frames(50, width=400, height=360, phase=1.5)
+    frames = [np.concatenate([a, b[:, ::-1]], axis=1) for a, b in zip(left, right, strict=True)]
+    return write_video(tmp_path_factory.mktemp("clips") / "two_faces.mp4", frames)
+
+
+@pytest.fixture(scope="session")
+def face_leaves_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1 s of a face, then 1 s of empty background: the face's track must end."""
+    from realtime.sources.demo import render_face_frames, write_video
+
+    frames = render_face_frames(25)
+    frames += [np.full_like(frames[0], 90) for _ in range(25)]
+    return write_video(tmp_path_factory.mktemp("clips") / "face_leaves.mp4", frames)
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained detector at 96 px (fast on CPU) saved in the project's checkpoint format."""
+    from models.checkpoint import save_checkpoint
+    from models.registry import untrained_model
+
+    loaded = untrained_model(window=8)
+    spec = replace(loaded.spec, input_size=96)
+    path = tmp_path_factory.mktemp("models") / "untrained_small.pt"
+    save_checkpoint(path, loaded.model, spec, half_precision=True)
+    return path

@@ -1,0 +1,47 @@
+"""A real RTSP server on 127.0.0.1 (GStreamer) streaming a face clip into the engine."""
+
+import json
+import os
+
+import pytest
+
+from tests.support.rtsp import RtspServer, rtsp_server_unavailable_reason
+from tests.test_run_live import records, run_live
+
+
+@pytest.fixture(scope="module", autouse=True)
+def rtsp_available() -> None:
+    reason = rtsp_server_unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the RTSP test server: {reason}")
+        pytest.skip(reason)
+
+
+def test_engine_scores_a_live_rtsp_stream(one_face_clip, small_checkpoint):
+    with RtspServer(one_face_clip) as server:
+        url = server.url
+        result = run_live("--source", url, "--model", str(small_checkpoint))
+    assert result.returncode == 0, result.stderr
+    lines = records(result.stdout)
+    summary = lines[-1]
+    assert summary["source"] == url
+    assert summary["frames_read"] >= 70 and summary["faces_seen"] == 1
+    verdicts = lines[:-1]
+    assert len(verdicts) >= 10 and {v["track_id"] for v in verdicts} == {1}
+    # Live: verdicts keep pace with the stream, not seconds behind it.
+    latencies = sorted(v["latency_ms"] for v in verdicts)
+    assert latencies[len(latencies) // 2] < 2000
+
+
+def test_credentials_never_appear_in_output_and_bad_ones_fail_cleanly(one_face_clip, small_checkpoint):
+    with RtspServer(one_face_clip, user="viewer", password="s3cret-pw") as server:
+        good = run_live("--source", server.url_with_credentials(), "--model", str(small_checkpoint))
+        wrong_url = server.url.replace("rtsp://", "rtsp://viewer:wrong-pw@")
+        wrong = run_live("--source", wrong_url, "--model", str(small_checkpoint))
+    assert good.returncode == 0, good.stderr
+    assert "s3cret-pw" not in good.stdout + good.stderr and "viewer" not in good.stdout + good.stderr
+    assert json.loads(good.stdout.splitlines()[-1])["source"].startswith("rtsp://***@127.0.0.1")
+    assert wrong.returncode == 1 and "wrong-pw" not in wrong.stdout + wrong.stderr
+    errors = [line for line in wrong.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in wrong.stderr

@@ -1,0 +1,98 @@
+"""run_live.py as a user runs it: a subprocess, JSON lines on stdout, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+
+from realtime.sources.demo import portrait
+from tests.support.data import REPO_ROOT
+
+
+def run_live(*args: str, timeout_s: float = 120.0, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "run_live.py"), "--headless", "--threads", "1", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def records(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_file_source_prints_verdicts_then_a_summary(one_face_clip, small_checkpoint):
+    result = run_live("--source", str(one_face_clip), "--model", str(small_checkpoint), "--stride", "5")
+    assert result.returncode == 0, result.stderr
+    lines = records(result.stdout)
+    verdicts, summary = lines[:-1], lines[-1]
+    assert verdicts and all(v["type"] == "verdict" for v in verdicts)
+    first = verdicts[0]
+    assert set(first) >= {
+        "source",
+        "track_id",
+        "first_frame",
+        "last_frame",
+        "start_pts_s",
+        "end_pts_s",
+        "p_fake",
+        "label",
+        "latency_ms",
+    }
+    assert first["window_frames"] == 8 and first["source"] == str(one_face_clip)
+    assert summary["type"] == "summary" and summary["frames_read"] == 75 and summary["faces_seen"] == 1
+    assert summary["windows_scored"] == len(verdicts) and summary["frames_dropped"] == 0
+    assert 0.0 <= summary["video_p_fake"] <= 1.0 and isinstance(summary["suspicious_segments"], list)
+
+
+def test_untrained_model_says_so_in_every_output(one_face_clip, small_checkpoint):
+    result = run_live("--source", str(one_face_clip), "--model", str(small_checkpoint))
+    lines = records(result.stdout)
+    assert lines and all("untrained" in line["warning"] for line in lines)
+    assert all(line["label"] == "untrained" for line in lines[:-1])
+    assert lines[-1]["verdict"] == "untrained"
+    assert "untrained" in result.stderr
+
+
+def test_image_folder_is_scored_image_by_image(tmp_path, small_checkpoint):
+    cv2.imwrite(str(tmp_path / "face.png"), portrait()[:, :, ::-1])
+    cv2.imwrite(str(tmp_path / "empty.png"), portrait()[:30, :30, ::-1])
+    result = run_live("--source", str(tmp_path), "--model", str(small_checkpoint))
+    assert result.returncode == 0, result.stderr
+    lines = records(result.stdout)
+    assert [(v["image"], v["window_frames"]) for v in lines[:-1]] == [("face.png", 1)]
+    assert lines[-1]["frames_read"] == 2 and "fake_images" in lines[-1]
+
+
+def test_user_mistakes_give_one_line_errors_and_nonzero_exit(tmp_path, small_checkpoint):
+    missing = run_live("--source", str(tmp_path / "missing.mp4"), "--model", str(small_checkpoint))
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == [f"error: source not found: {tmp_path / 'missing.mp4'}"]
+
+    no_model = run_live("--source", str(tmp_path), "--model", str(tmp_path / "none.pt"))
+    assert no_model.returncode == 1 and "model checkpoint not found" in no_model.stderr
+    assert "Traceback" not in no_model.stderr
+
+    bad_number = run_live("--window", "-3")
+    assert bad_number.returncode == 2 and "expected a positive integer" in bad_number.stderr
+
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(os.urandom(4096))
+    broken = run_live("--source", str(junk), "--model", str(small_checkpoint))
+    errors = [line for line in broken.stderr.splitlines() if line.startswith("error:")]
+    assert broken.returncode == 1 and len(errors) == 1 and "Traceback" not in broken.stderr
+    assert "junk.mp4" in errors[0] and broken.stdout == ""
+
+
+def test_no_source_runs_the_demo(tmp_path, small_checkpoint):
+    result = run_live("--model", str(small_checkpoint), env={"DEEPFAKE_ANALYZER_CACHE": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    summary = records(result.stdout)[-1]
+    assert summary["faces_seen"] == 1 and summary["windows_scored"] > 0
+    assert Path(summary["source"]).parent == tmp_path
