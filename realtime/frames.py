@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from realtime.faces.geometry import Box
+
 
 @dataclass(frozen=True, eq=False)
 class Frame:
@@ -21,6 +23,23 @@ class Frame:
     image: np.ndarray  # H x W x 3, uint8, RGB
     clip_id: int = 0  # changes when the source jumps to unrelated content (next image of a folder)
     name: str = ""  # for image folders: which file this frame came from
+
+
+@dataclass(frozen=True)
+class TrackedFace:
+    """Where one tracked face is in a frame."""
+
+    track_id: int
+    box: Box
+
+
+@dataclass(frozen=True, eq=False)
+class AnalyzedFrame:
+    """A frame after the face stage, for displays: the image and its tracked faces."""
+
+    source: str
+    frame: Frame
+    faces: tuple[TrackedFace, ...]
 
 
 @dataclass(frozen=True, eq=False)

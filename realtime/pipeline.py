@@ -12,7 +12,7 @@ from realtime.config import EngineConfig
 from realtime.faces.detector import FaceDetector
 from realtime.faces.stage import CropSettings, FaceStage
 from realtime.frame_queue import BoundedQueue, DropPolicy, QueueClosed
-from realtime.frames import Frame, Verdict
+from realtime.frames import AnalyzedFrame, Frame, Verdict
 from realtime.inference import (
     CropScorer,
     InferenceMessage,
@@ -50,12 +50,14 @@ class FaceThread(threading.Thread):
         frames_in: BoundedQueue[Frame],
         inbox: BoundedQueue[InferenceMessage],
         stop: threading.Event,
+        on_frame: Callable[[AnalyzedFrame], None] | None = None,
     ) -> None:
         super().__init__(name=f"faces[{stage.source_name}]", daemon=True)
         self.stage = stage
         self.frames_in = frames_in
         self.inbox = inbox
         self.stop_event = stop
+        self.on_frame = on_frame
         self.frames_analyzed = 0
 
     def run(self) -> None:
@@ -67,6 +69,8 @@ class FaceThread(threading.Thread):
                     break
                 result = self.stage.process(frame)
                 self.frames_analyzed += 1
+                if self.on_frame is not None:
+                    self.on_frame(AnalyzedFrame(source, frame, tuple(result.faces)))
                 for track_id in result.ended_tracks:
                     self.inbox.put(TrackEnded(source, track_id))
                 for crop in result.crops:
@@ -91,6 +95,7 @@ class StreamAnalyzer:
         crop: CropSettings,
         inbox: BoundedQueue[InferenceMessage],
         stop: threading.Event,
+        on_frame: Callable[[AnalyzedFrame], None] | None = None,
     ) -> None:
         self.source = source
         policy = DropPolicy.KEEP_NEWEST if source.is_live else DropPolicy.NEVER
@@ -105,7 +110,7 @@ class StreamAnalyzer:
             track_motion=config.track_motion and not source.still_images,
         )
         self.capture = CaptureThread(source, self.frames, stop)
-        self.faces = FaceThread(stage, self.frames, inbox, stop)
+        self.faces = FaceThread(stage, self.frames, inbox, stop, on_frame)
 
     def start(self) -> None:
         self.capture.start()
@@ -140,7 +145,9 @@ class Pipeline:
         scorer: CropScorer,
         config: EngineConfig,
         on_verdict: Callable[[Verdict], None],
+        on_frame: Callable[[AnalyzedFrame], None] | None = None,
     ) -> None:
+        """``on_verdict`` runs on the inference thread, ``on_frame`` on each source's face thread."""
         spec = loaded.spec
         threshold = config.threshold if config.threshold is not None else spec.threshold
         if all(source.still_images for source in sources):
@@ -151,7 +158,9 @@ class Pipeline:
         self.stop_event = threading.Event()
         self.inbox = BoundedQueue[InferenceMessage](config.crop_queue_size, DropPolicy.NEVER)
         crop = CropSettings(spec.crop_margin, spec.input_size, spec.aligned)
-        self.streams = [StreamAnalyzer(source, config, crop, self.inbox, self.stop_event) for source in sources]
+        self.streams = [
+            StreamAnalyzer(source, config, crop, self.inbox, self.stop_event, on_frame) for source in sources
+        ]
         self.inference = InferenceWorker(scorer, self.settings, self.inbox, on_verdict, len(sources))
 
     def start(self) -> None:

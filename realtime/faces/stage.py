@@ -10,7 +10,7 @@ from realtime.faces.crops import eye_angle_deg, square_crop
 from realtime.faces.detector import FaceDetector
 from realtime.faces.geometry import Box
 from realtime.faces.tracker import FaceTracker
-from realtime.frames import FaceCrop, Frame
+from realtime.frames import FaceCrop, Frame, TrackedFace
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class FaceStageResult:
     """Crops of confirmed tracks in one frame, and tracks that ended at this frame."""
 
     crops: list[FaceCrop] = field(default_factory=list)
+    faces: list[TrackedFace] = field(default_factory=list)  # boxes of the confirmed tracks
     ended_tracks: list[int] = field(default_factory=list)
     detected: bool = False  # whether this frame ran the detector (vs. tracking only)
 
@@ -92,6 +93,7 @@ class FaceStage:
         for track in self.tracker.tracks:
             if not track.confirmed:
                 continue
+            result.faces.append(TrackedFace(track.track_id, track.box))
             angle = eye_angle_deg(track.landmarks) if self.crop.aligned else 0.0
             image = square_crop(frame.image, track.box, self.crop.margin_ratio, self.crop.output_size, angle)
             result.crops.append(

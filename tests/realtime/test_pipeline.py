@@ -11,16 +11,19 @@ from realtime.pipeline import Pipeline
 from realtime.sources.av_source import AvSource
 
 
-def build(sources, checkpoint, **overrides):
+def build(sources, checkpoint, on_frame=None, **overrides):
     loaded = load_model(checkpoint)
     verdicts = []
     config = EngineConfig(device="cpu", torch_threads=1, **overrides)
-    pipeline = Pipeline(sources, loaded, CropScorer(loaded, select_device("cpu")), config, verdicts.append)
+    scorer = CropScorer(loaded, select_device("cpu"))
+    pipeline = Pipeline(sources, loaded, scorer, config, verdicts.append, on_frame)
     return pipeline, verdicts
 
 
 def test_file_produces_sliding_window_verdicts_for_its_face(one_face_clip, small_checkpoint):
-    pipeline, verdicts = build([AvSource(str(one_face_clip), live=False)], small_checkpoint, stride=4)
+    shown = []
+    source = AvSource(str(one_face_clip), live=False)
+    pipeline, verdicts = build([source], small_checkpoint, on_frame=shown.append, stride=4)
     pipeline.start()
     pipeline.wait()
     assert pipeline.join(1.0)
@@ -33,6 +36,10 @@ def test_file_produces_sliding_window_verdicts_for_its_face(one_face_clip, small
     assert len(verdicts) >= 14  # (75 - 8) / 4 + 1 windows when the face is found in every frame
     assert all(0.0 <= v.p_fake <= 1.0 and v.label == "untrained" and v.latency_ms >= 0 for v in verdicts)
     assert pipeline.inference.crops_embedded >= 70
+    # Displays get every frame in order with the tracked face's box on the face.
+    assert [f.frame.index for f in shown] == list(range(75))
+    boxed = [f for f in shown if f.faces]
+    assert len(boxed) >= 70 and all(f.faces[0].track_id == 1 and f.faces[0].box.width > 60 for f in boxed)
 
 
 def test_windows_are_batched_across_two_streams(one_face_clip, two_face_clip, small_checkpoint):
