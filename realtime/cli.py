@@ -86,14 +86,6 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-class _Terminated(Exception):
-    """SIGTERM, handled like Ctrl-C: stop, summarise what was analysed."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise _Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = config_from_args(args)
@@ -138,17 +130,23 @@ def run_headless(source_spec: str | None, model_path: Path | None, config: Engin
     pipeline = Pipeline([source], loaded, scorer, config, on_verdict)
     started = time.monotonic()
     interrupted = False
-    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def stop_on_signal(signum: int, frame: object) -> None:
+        # Stop instead of raising: an exception inside Thread.join() could let the process exit
+        # while engine threads still run native code, and crash it.
+        nonlocal interrupted
+        interrupted = True
+        pipeline.stop()
+
+    previous = {signum: signal.signal(signum, stop_on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         pipeline.start()
         pipeline.wait()
-    except (KeyboardInterrupt, _Terminated):
-        interrupted = True
-        pipeline.stop()
     finally:
         pipeline.stop()
         pipeline.join()
-        signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     stats = pipeline.stats()[0]
     if stats.error and stats.frames_read == 0:
         return fail(stats.error)

@@ -2,11 +2,13 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import cv2
+import pytest
 
 from realtime.sources.demo import portrait
 from tests.support.data import REPO_ROOT
@@ -96,3 +98,28 @@ def test_no_source_runs_the_demo(tmp_path, small_checkpoint):
     summary = records(result.stdout)[-1]
     assert summary["faces_seen"] == 1 and summary["windows_scored"] > 0
     assert Path(summary["source"]).parent == tmp_path
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_stops_cleanly_and_keeps_what_was_analysed(one_face_clip, small_checkpoint, signum):
+    command = [sys.executable, str(REPO_ROOT / "run_live.py"), "--headless", "--threads", "1", "--realtime"]
+    command += ["--source", str(one_face_clip), "--model", str(small_checkpoint), "--window", "4"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    first_line = process.stdout.readline()  # the first verdict: analysis is under way
+    process.send_signal(signum)
+    rest, stderr = process.communicate(timeout=15)
+    lines = records(first_line + rest)
+    assert process.returncode == 0, stderr
+    assert lines[0]["type"] == "verdict" and "Traceback" not in stderr
+    summary = lines[-1]
+    assert summary["type"] == "summary" and summary["interrupted"] is True
+    assert 0 < summary["frames_read"] < 75 and summary["windows_scored"] == len(lines) - 1
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error(small_checkpoint):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = run_live("--device", "cuda", "--model", str(small_checkpoint))
+    assert result.returncode == 1 and "no CUDA GPU is available" in result.stderr

@@ -51,9 +51,12 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, codec: str 
     height, width = frames[0].shape[:2]
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=path.suffix, delete=False) as tmp:
         tmp_path = Path(tmp.name)
-    with av.open(str(tmp_path), mode="w") as container:
+    # faststart puts the index first, so the file also streams over HTTP without range requests.
+    options = {"movflags": "+faststart"} if path.suffix.lower() in (".mp4", ".mov") else {}
+    with av.open(str(tmp_path), mode="w", options=options) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.gop_size = fps  # a keyframe a second: quick seeks, short stream segments
         for image in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 container.mux(packet)
@@ -65,7 +68,7 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, codec: str 
 
 def demo_clip() -> Path:
     """Path of the demo clip, generating it on first use (about a second)."""
-    path = demo_cache_dir() / "demo_face_v2.mp4"
+    path = demo_cache_dir() / "demo_face_v3.mp4"
     if not path.is_file():
         write_video(path, render_face_frames(100))
     return path

@@ -63,4 +63,4 @@ def test_no_source_means_the_generated_demo_clip(tmp_path, monkeypatch):
     source.open()
     frames = list(source.frames(threading.Event()))
     source.close()
-    assert len(frames) == 100 and (tmp_path / "demo_face_v2.mp4").is_file()
+    assert len(frames) == 100 and (tmp_path / "demo_face_v3.mp4").is_file()
