@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threshold", type=_probability, help="p_fake threshold (default: the checkpoint's)")
     parser.add_argument("--max-faces", type=_positive_int, default=defaults.max_faces)
     parser.add_argument("--realtime", action="store_true", help="pace a file like a live feed (may drop frames)")
+    parser.add_argument(
+        "--sample-every",
+        type=_positive_int,
+        default=defaults.sample_every,
+        metavar="N",
+        help="analyse every Nth frame of a video file (default: every frame)",
+    )
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for inference (default: cores - 1)")
     return parser
 
@@ -77,6 +84,7 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
         detect_max_side=args.detect_max_side,
         max_faces=args.max_faces,
         realtime=args.realtime,
+        sample_every=args.sample_every,
         torch_threads=args.threads or 0,
     )
 
@@ -110,7 +118,12 @@ def run_headless(source_spec: str | None, model_path: Path | None, config: Engin
 
     torch.set_num_threads(config.resolved_torch_threads())
     try:
-        source = open_source_spec(source_spec, realtime=config.realtime, read_timeout_s=config.read_timeout_s)
+        source = open_source_spec(
+            source_spec,
+            realtime=config.realtime,
+            read_timeout_s=config.read_timeout_s,
+            sample_every=config.sample_every,
+        )
         device = select_device(config.device)
         loaded = load_model(model_path) if model_path else load_default_model()
         scorer = CropScorer(loaded, device)

@@ -19,6 +19,7 @@ class EngineConfig:
     detect_max_side: int = 640  # detection runs on a copy at most this many pixels on its longer side
     max_faces: int = 8  # faces followed per stream; more are ignored and counted
     track_motion: bool = True  # move boxes between detections with dlib's correlation tracker
+    sample_every: int = 1  # analyse every Nth frame of a video file (1: all of them)
     realtime: bool = False  # pace files by their timestamps like a live feed (then frames may drop)
     frame_queue_size: int = 8  # decoded frames waiting for the face stage
     crop_queue_size: int = 64  # face crops waiting for the inference thread

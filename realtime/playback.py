@@ -167,9 +167,11 @@ class FilePlayback(threading.Thread):
         while True:
             with self._condition:
                 self._condition.wait_for(
-                    lambda: self._stopped
-                    or self._seek_to_s is not None
-                    or (not self._ended and len(self._buffer) < self.buffer_frames)
+                    lambda: (
+                        self._stopped
+                        or self._seek_to_s is not None
+                        or (not self._ended and len(self._buffer) < self.buffer_frames)
+                    )
                 )
                 if self._stopped:
                     return

@@ -20,7 +20,8 @@ class AvSource:
     """Any container/codec FFmpeg reads: a local file or a URL.
 
     Files are decoded as fast as the consumer takes them unless ``realtime`` paces them by
-    their timestamps (to simulate a live feed); URLs are treated as live.
+    their timestamps (to simulate a live feed); URLs are treated as live. ``sample_every=N``
+    passes on every Nth frame only (frame indices stay those of the file).
     """
 
     still_images = False
@@ -33,8 +34,10 @@ class AvSource:
         realtime: bool = False,
         open_timeout_s: float = 10.0,
         read_timeout_s: float = 10.0,
+        sample_every: int = 1,
     ) -> None:
         self.target = target
+        self.sample_every = max(1, sample_every)
         self.name = mask_url(target)
         self.is_live = live or realtime
         self.realtime = realtime
@@ -79,8 +82,10 @@ class AvSource:
                     delay = (pts_s - first_pts) - (time.monotonic() - wall_start)
                     if delay > 0 and stop.wait(delay):
                         return
-                image = decoded.to_ndarray(format="rgb24")
-                yield Frame(index=index, pts_s=pts_s - first_pts, captured_at=time.monotonic(), image=image)
+                if index % self.sample_every == 0:
+                    # Skipped frames are decoded (codecs need them) but never converted to RGB.
+                    image = decoded.to_ndarray(format="rgb24")
+                    yield Frame(index=index, pts_s=pts_s - first_pts, captured_at=time.monotonic(), image=image)
                 index += 1
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"error reading {self.name} after {index} frames: {_reason(exc)}") from None

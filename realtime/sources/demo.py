@@ -62,6 +62,7 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, codec: str 
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+    os.chmod(tmp_path, 0o644)  # temporary files are private; the result is an ordinary file
     os.replace(tmp_path, path)
     return path
 

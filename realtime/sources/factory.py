@@ -15,10 +15,15 @@ from realtime.urls import mask_url
 SOURCE_FORMS = "a video/image file, a folder of images, webcam:N, screen: or screen:x,y,w,h, or an rtsp/http(s) URL"
 
 
-def open_source_spec(spec: str | None, *, realtime: bool = False, read_timeout_s: float = 10.0) -> FrameSource:
-    """The source a ``--source`` value names (None: the built-in demo clip). Not opened yet."""
+def open_source_spec(
+    spec: str | None, *, realtime: bool = False, read_timeout_s: float = 10.0, sample_every: int = 1
+) -> FrameSource:
+    """The source a ``--source`` value names (None: the built-in demo clip). Not opened yet.
+
+    ``sample_every`` thins video files only; live sources already drop what analysis cannot take.
+    """
     if spec is None:
-        return AvSource(str(demo_clip()), live=False, realtime=realtime)
+        return AvSource(str(demo_clip()), live=False, realtime=realtime, sample_every=sample_every)
     if spec.startswith("webcam:"):
         index = spec.removeprefix("webcam:")
         if not index.isdigit():
@@ -35,4 +40,4 @@ def open_source_spec(spec: str | None, *, realtime: bool = False, read_timeout_s
         raise SourceError(f"source not found: {spec}")
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
-    return AvSource(str(path), live=False, realtime=realtime)
+    return AvSource(str(path), live=False, realtime=realtime, sample_every=sample_every)

@@ -64,3 +64,12 @@ def test_no_source_means_the_generated_demo_clip(tmp_path, monkeypatch):
     frames = list(source.frames(threading.Event()))
     source.close()
     assert len(frames) == 100 and (tmp_path / "demo_face_v3.mp4").is_file()
+
+
+def test_sampling_passes_every_nth_frame_with_file_indices(one_face_clip):
+    source = AvSource(str(one_face_clip), live=False, sample_every=4)
+    source.open()
+    frames = list(source.frames(threading.Event()))
+    source.close()
+    assert [f.index for f in frames] == list(range(0, 75, 4))
+    assert abs(frames[1].pts_s - 4 / 25) < 1e-6
