@@ -28,6 +28,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _probability(text: str) -> float:
     try:
         value = float(text)
@@ -69,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="analyse every Nth frame of a video file (default: every frame)",
     )
+    parser.add_argument(
+        "--reconnect-attempts",
+        type=_non_negative_int,
+        default=defaults.reconnect_attempts,
+        metavar="N",
+        help="failed reconnects in a row before giving up on a network stream (0: never reconnect)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_positive_float,
+        default=defaults.read_timeout_s,
+        metavar="S",
+        help="seconds without data after which a network stream counts as broken",
+    )
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for inference (default: cores - 1)")
     return parser
 
@@ -85,6 +115,8 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
         max_faces=args.max_faces,
         realtime=args.realtime,
         sample_every=args.sample_every,
+        read_timeout_s=args.read_timeout,
+        reconnect_attempts=args.reconnect_attempts,
         torch_threads=args.threads or 0,
     )
 
@@ -114,15 +146,29 @@ def run_headless(source_spec: str | None, model_path: Path | None, config: Engin
     from realtime.pipeline import Pipeline
     from realtime.sources.base import SourceError
     from realtime.sources.factory import open_source_spec
+    from realtime.sources.reconnect import ReconnectPolicy
     from realtime.summary import VerdictSummary
 
     torch.set_num_threads(config.resolved_torch_threads())
+    writer = JsonLinesWriter()
+
+    def on_status(record: dict) -> None:  # runs on the capture thread
+        writer.write({"type": "status", "source": source.name, **record})
+        if record["event"] == "reconnecting":
+            print(
+                f"warning: {source.name}: {record['reason']}; reconnecting in {record['retry_in_s']} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
     try:
         source = open_source_spec(
             source_spec,
             realtime=config.realtime,
             read_timeout_s=config.read_timeout_s,
             sample_every=config.sample_every,
+            reconnect=ReconnectPolicy(config.reconnect_attempts, max_delay_s=config.reconnect_max_delay_s),
+            on_status=on_status,
         )
         device = select_device(config.device)
         loaded = load_model(model_path) if model_path else load_default_model()
@@ -132,7 +178,6 @@ def run_headless(source_spec: str | None, model_path: Path | None, config: Engin
     if not loaded.spec.trained:
         print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
 
-    writer = JsonLinesWriter()
     summary = VerdictSummary()
     trained = loaded.spec.trained
 

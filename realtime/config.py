@@ -25,6 +25,8 @@ class EngineConfig:
     crop_queue_size: int = 64  # face crops waiting for the inference thread
     max_batch: int = 32  # crops per backbone pass
     read_timeout_s: float = 10.0  # a network stream silent this long is treated as broken
+    reconnect_attempts: int = 5  # failed reconnects in a row before giving up on a stream (0: none)
+    reconnect_max_delay_s: float = 8.0  # cap of the exponential backoff between reconnects
     torch_threads: int = 0  # intra-op threads for CPU inference; 0: one fewer than the cores, at least 1
 
     def resolved_torch_threads(self) -> int:

@@ -75,6 +75,9 @@ def summary_record(
         record["suspicious_segments"] = summary.suspicious_segments(threshold)
     if stats.faces_capped:
         record["faces_capped"] = stats.faces_capped
+    if stats.reconnects or stats.outages:
+        record["reconnects"] = stats.reconnects
+        record["outages"] = stats.outages
     if stats.skipped_images:
         record["skipped_images"] = stats.skipped_images
     if interrupted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ class StreamStats:
     detections_run: int = 0
     error: str | None = None
     skipped_images: list[str] = field(default_factory=list)
+    outages: list[dict[str, object]] = field(default_factory=list)  # [{start_s, end_s, reason}] of streams
+    reconnects: int = 0
 
 
 class FaceThread(threading.Thread):
@@ -122,6 +125,7 @@ class StreamAnalyzer:
 
     def stats(self) -> StreamStats:
         stage = self.faces.stage
+        log = getattr(self.source, "log", None)  # reconnecting streams keep an outage log
         return StreamStats(
             name=self.source.name,
             frames_read=self.capture.frames_read,
@@ -132,6 +136,8 @@ class StreamAnalyzer:
             detections_run=stage.detections_run,
             error=self.capture.error,
             skipped_images=list(getattr(self.source, "skipped", [])),
+            outages=[dataclasses.asdict(outage) for outage in log.outages] if log else [],
+            reconnects=log.reconnects if log else 0,
         )
 
 

@@ -8,6 +8,7 @@ from realtime.sources.av_source import AvSource, is_stream_url
 from realtime.sources.base import FrameSource, SourceError
 from realtime.sources.demo import demo_clip
 from realtime.sources.images import IMAGE_SUFFIXES, ImageSource
+from realtime.sources.reconnect import ReconnectingSource, ReconnectPolicy, StatusCallback
 from realtime.sources.screen import ScreenSource, parse_region
 from realtime.sources.webcam import WebcamSource
 from realtime.urls import mask_url
@@ -16,11 +17,18 @@ SOURCE_FORMS = "a video/image file, a folder of images, webcam:N, screen: or scr
 
 
 def open_source_spec(
-    spec: str | None, *, realtime: bool = False, read_timeout_s: float = 10.0, sample_every: int = 1
+    spec: str | None,
+    *,
+    realtime: bool = False,
+    read_timeout_s: float = 10.0,
+    sample_every: int = 1,
+    reconnect: ReconnectPolicy | None = None,
+    on_status: StatusCallback | None = None,
 ) -> FrameSource:
     """The source a ``--source`` value names (None: the built-in demo clip). Not opened yet.
 
     ``sample_every`` thins video files only; live sources already drop what analysis cannot take.
+    Network streams reconnect per ``reconnect`` and report outages through ``on_status``.
     """
     if spec is None:
         return AvSource(str(demo_clip()), live=False, realtime=realtime, sample_every=sample_every)
@@ -34,7 +42,14 @@ def open_source_spec(
     if "://" in spec:
         if not is_stream_url(spec):
             raise SourceError(f"unknown source scheme in {mask_url(spec)!r}; expected {SOURCE_FORMS}")
-        return AvSource(spec, live=True, read_timeout_s=read_timeout_s)
+        scheme = spec.split("://", 1)[0].lower()
+        return ReconnectingSource(
+            lambda: AvSource(spec, live=True, open_timeout_s=read_timeout_s, read_timeout_s=read_timeout_s),
+            mask_url(spec),
+            reconnect or ReconnectPolicy(),
+            reconnect_on_end=scheme not in ("http", "https"),
+            on_status=on_status,
+        )
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"source not found: {spec}")

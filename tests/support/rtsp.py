@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import selectors
+import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
@@ -72,6 +73,7 @@ class RtspServer:
         user: str | None = None,
         password: str | None = None,
         loop: bool = False,
+        port: int = 0,
         ready_timeout_s: float = 15.0,
     ) -> None:
         """Describe the server; nothing starts until ``start()`` or ``__enter__``."""
@@ -82,6 +84,7 @@ class RtspServer:
         self.user = user
         self.password = password
         self.loop = loop
+        self.port = port
         self.ready_timeout_s = ready_timeout_s
         self._url: str | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -112,7 +115,7 @@ class RtspServer:
             "--file",
             str(self.video_path),
             "--port",
-            "0",
+            str(self.port),
             "--path",
             self.path,
         ]
@@ -125,6 +128,7 @@ class RtspServer:
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr, text=True)
         try:
             self._url = self._wait_ready(self._process)
+            self.port = urlsplit(self._url).port or self.port  # a restart comes back on the same port
         except BaseException:
             self.stop()
             raise
@@ -153,6 +157,17 @@ class RtspServer:
             return ""
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace").strip()
+
+    def kill(self) -> None:
+        """Kill the server abruptly (SIGKILL), as a crash would; ``start()`` brings it back."""
+        if self._process is not None:
+            self._process.kill()
+        self.stop()
+
+    def freeze(self, frozen: bool) -> None:
+        """Stall the server without closing its connections (SIGSTOP), or let it go on (SIGCONT)."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def stop(self) -> None:
         """Terminate the server and wait for it (killing it after a timeout); idempotent."""

@@ -21,7 +21,7 @@ def rtsp_available() -> None:
 def test_engine_scores_a_live_rtsp_stream(one_face_clip, small_checkpoint):
     with RtspServer(one_face_clip) as server:
         url = server.url
-        result = run_live("--source", url, "--model", str(small_checkpoint))
+        result = run_live("--source", url, "--model", str(small_checkpoint), "--reconnect-attempts", "0")
     assert result.returncode == 0, result.stderr
     lines = records(result.stdout)
     summary = lines[-1]
@@ -36,7 +36,9 @@ def test_engine_scores_a_live_rtsp_stream(one_face_clip, small_checkpoint):
 
 def test_credentials_never_appear_in_output_and_bad_ones_fail_cleanly(one_face_clip, small_checkpoint):
     with RtspServer(one_face_clip, user="viewer", password="s3cret-pw") as server:
-        good = run_live("--source", server.url_with_credentials(), "--model", str(small_checkpoint))
+        good = run_live(
+            "--source", server.url_with_credentials(), "--model", str(small_checkpoint), "--reconnect-attempts", "0"
+        )
         wrong_url = server.url.replace("rtsp://", "rtsp://viewer:wrong-pw@")
         wrong = run_live("--source", wrong_url, "--model", str(small_checkpoint))
     assert good.returncode == 0, good.stderr

@@ -1,0 +1,138 @@
+"""Live network streams that come back: reconnect with capped exponential backoff."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from realtime.frames import Frame
+from realtime.sources.av_source import AvSource
+from realtime.sources.base import SourceError
+
+StatusCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """How hard to try before giving up on a stream."""
+
+    max_attempts: int = 5  # consecutive failed attempts before giving up (0: never reconnect)
+    initial_delay_s: float = 0.5  # wait before the first retry; doubles each failed attempt
+    max_delay_s: float = 8.0  # cap of the wait between attempts
+
+    def delay_s(self, attempt: int) -> float:
+        """Wait before retry number ``attempt`` (1-based)."""
+        return min(self.max_delay_s, self.initial_delay_s * (2 ** (attempt - 1)))
+
+
+@dataclass
+class Outage:
+    """A span of stream time with no frames, and why."""
+
+    start_s: float
+    end_s: float | None
+    reason: str
+
+
+@dataclass
+class OutageLog:
+    """What went wrong with a stream during a run (read by the summary)."""
+
+    outages: list[Outage] = field(default_factory=list)
+    reconnects: int = 0
+
+
+class ReconnectingSource:
+    """Wraps a network stream; when it breaks (error, stall past the read timeout, or the
+    server going away), reopens it after a backoff, reports each step through ``on_status``,
+    and gives up with a :class:`SourceError` after ``policy.max_attempts`` failures in a row.
+
+    Frame indices and timestamps continue across reconnects (timestamps follow the wall clock
+    through the outage); ``clip_id`` changes, so no face track or window spans an outage.
+    RTSP-like protocols also reconnect on end of stream, since a camera has no end; HTTP(S)
+    and HLS end normally at end of stream (recorded videos served over the web).
+    """
+
+    still_images = False
+    is_live = True
+
+    def __init__(
+        self,
+        make_stream: Callable[[], AvSource],
+        name: str,
+        policy: ReconnectPolicy,
+        reconnect_on_end: bool,
+        on_status: StatusCallback | None = None,
+    ) -> None:
+        self._make_stream = make_stream
+        self.name = name
+        self.policy = policy
+        self.reconnect_on_end = reconnect_on_end
+        self.on_status = on_status or (lambda record: None)
+        self.log = OutageLog()
+        self._current: AvSource | None = None
+
+    def open(self) -> None:
+        """The first connection: failures here are reported at once, not retried."""
+        self._current = self._make_stream()
+        self._current.open()
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        next_index, clip_id = 0, 0
+        started = time.monotonic()
+        failures = 0
+        while not stop.is_set():
+            reason = "end of stream"
+            try:
+                if self._current is None:
+                    self._current = self._make_stream()
+                    self._current.open()
+                    self._reconnected(time.monotonic() - started)
+                offset_s = time.monotonic() - started if clip_id else 0.0
+                for frame in self._current.frames(stop):
+                    failures = 0
+                    yield replace(frame, index=next_index, pts_s=offset_s + frame.pts_s, clip_id=clip_id)
+                    next_index += 1
+                if stop.is_set() or not self.reconnect_on_end or self.policy.max_attempts == 0:
+                    return
+            except SourceError as exc:
+                reason = str(exc)
+            finally:
+                if self._current is not None:
+                    self._current.close()
+                    self._current = None
+            failures += 1
+            if failures > self.policy.max_attempts:
+                raise SourceError(f"gave up on {self.name} after {failures - 1} reconnect attempts: {reason}")
+            now_s = time.monotonic() - started
+            if not self.log.outages or self.log.outages[-1].end_s is not None:
+                self.log.outages.append(Outage(round(now_s, 3), None, reason))
+            delay_s = self.policy.delay_s(failures)
+            self.on_status(
+                {
+                    "event": "reconnecting",
+                    "attempt": failures,
+                    "retry_in_s": delay_s,
+                    "reason": reason,
+                    "at_s": round(now_s, 3),
+                }
+            )
+            clip_id += 1
+            if stop.wait(delay_s):
+                return
+
+    def _reconnected(self, now_s: float) -> None:
+        self.log.reconnects += 1
+        outage = self.log.outages[-1]
+        outage.end_s = round(now_s, 3)
+        self.on_status(
+            {"event": "reconnected", "outage_s": round(outage.end_s - outage.start_s, 3), "at_s": round(now_s, 3)}
+        )
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None

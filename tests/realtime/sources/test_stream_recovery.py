@@ -1,0 +1,95 @@
+"""Streams that break: servers killed, stalled or gone; the engine reconnects or gives up cleanly."""
+
+import os
+import time
+
+import pytest
+
+from tests.support.live_process import LiveProcess
+from tests.support.rtsp import RtspServer, rtsp_server_unavailable_reason
+from tests.test_run_live import run_live
+
+
+@pytest.fixture(scope="module", autouse=True)
+def rtsp_available() -> None:
+    reason = rtsp_server_unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the RTSP test server: {reason}")
+        pytest.skip(reason)
+
+
+def is_verdict(record: dict) -> bool:
+    return record["type"] == "verdict"
+
+
+def test_server_killed_and_restarted_reconnects_and_verdicts_resume(one_face_clip, small_checkpoint):
+    server = RtspServer(one_face_clip, loop=True)
+    server.start()
+    live = LiveProcess("--source", server.url, "--model", str(small_checkpoint), "--read-timeout", "2")
+    try:
+        live.wait_for(is_verdict, timeout_s=40)
+        server.kill()
+        live.wait_for(lambda r: r.get("event") == "reconnecting", timeout_s=15)
+        time.sleep(1.0)
+        server.start()  # same port
+        live.wait_for(lambda r: r.get("event") == "reconnected", timeout_s=30)
+        after = live.wait_for(is_verdict, timeout_s=30)
+        code, stderr = live.finish()
+    finally:
+        server.stop()
+        if live.process.poll() is None:
+            live.process.kill()
+    assert code == 0, stderr
+    summary = live.records[-1]
+    assert summary["type"] == "summary" and summary["reconnects"] == 1
+    outage = summary["outages"][0]
+    assert outage["end_s"] > outage["start_s"] and after["start_pts_s"] >= outage["end_s"] - 0.5
+    assert "reconnecting in" in stderr and "Traceback" not in stderr
+
+
+def test_stalled_server_is_detected_by_the_read_timeout(one_face_clip, small_checkpoint):
+    with RtspServer(one_face_clip, loop=True) as server:
+        live = LiveProcess("--source", server.url, "--model", str(small_checkpoint), "--read-timeout", "1.5")
+        try:
+            live.wait_for(is_verdict, timeout_s=40)
+            server.freeze(True)
+            stalled = live.wait_for(lambda r: r.get("event") == "reconnecting", timeout_s=15)
+            server.freeze(False)
+            live.wait_for(lambda r: r.get("event") == "reconnected", timeout_s=30)
+            code, _ = live.finish()
+        finally:
+            server.freeze(False)
+            if live.process.poll() is None:
+                live.process.kill()
+    assert code == 0 and stalled["attempt"] == 1
+
+
+def test_server_gone_for_good_gives_up_with_a_clear_error(one_face_clip, small_checkpoint):
+    server = RtspServer(one_face_clip, loop=True)
+    server.start()
+    live = LiveProcess(
+        "--source", server.url, "--model", str(small_checkpoint), "--reconnect-attempts", "2", "--read-timeout", "2"
+    )
+    try:
+        live.wait_for(is_verdict, timeout_s=40)
+        server.kill()
+        code, stderr = live.finish(timeout_s=30, terminate=False)
+    finally:
+        server.stop()
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1 and "gave up on rtsp://127.0.0.1" in errors[0]
+    assert "after 2 reconnect attempts" in errors[0]
+    assert live.records[-1]["type"] == "summary" and live.records[-1]["windows_scored"] > 0  # nothing lost
+
+
+def test_connection_refused_fails_at_once(small_checkpoint):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = run_live("--source", f"rtsp://127.0.0.1:{port}/cam", "--model", str(small_checkpoint))
+    assert result.returncode == 1 and "cannot open rtsp://127.0.0.1" in result.stderr
+    assert "Connection refused" in result.stderr and time.monotonic() - started < 30
