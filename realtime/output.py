@@ -78,6 +78,9 @@ def summary_record(
     if stats.reconnects or stats.outages:
         record["reconnects"] = stats.reconnects
         record["outages"] = stats.outages
+    if stats.decode_errors:
+        record["decode_errors"] = stats.decode_errors
+        record["decode_gaps"] = stats.decode_gaps
     if stats.skipped_images:
         record["skipped_images"] = stats.skipped_images
     if interrupted:

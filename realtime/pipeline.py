@@ -42,6 +42,8 @@ class StreamStats:
     skipped_images: list[str] = field(default_factory=list)
     outages: list[dict[str, object]] = field(default_factory=list)  # [{start_s, end_s, reason}] of streams
     reconnects: int = 0
+    decode_errors: int = 0  # damaged packets skipped in files
+    decode_gaps: list[list[float | None]] = field(default_factory=list)  # [start_s, end_s] lost to them
 
 
 class FaceThread(threading.Thread):
@@ -138,6 +140,8 @@ class StreamAnalyzer:
             skipped_images=list(getattr(self.source, "skipped", [])),
             outages=[dataclasses.asdict(outage) for outage in log.outages] if log else [],
             reconnects=log.reconnects if log else 0,
+            decode_errors=getattr(self.source, "decode_errors", 0),
+            decode_gaps=list(getattr(self.source, "decode_gaps", [])),
         )
 
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import av
+import numpy as np
 
 from realtime.frames import Frame
 from realtime.sources.base import SourceError
@@ -45,6 +46,8 @@ class AvSource:
         self.read_timeout_s = read_timeout_s
         self._container: av.container.InputContainer | None = None
         self.fps: float | None = None
+        self.decode_errors = 0  # damaged packets skipped
+        self.decode_gaps: list[list[float | None]] = []  # [start_s, end_s] spans lost to them
 
     def open(self) -> None:
         options = dict(_LIVE_OPTIONS) if self.target.startswith(("rtsp://", "rtsps://")) else {}
@@ -68,32 +71,56 @@ class AvSource:
         stream = self._container.streams.video[0]
         fps = self.fps or 25.0
         first_pts: float | None = None
+        last_good_s = 0.0
         wall_start = 0.0
         index = 0
+        broken_since_s: float | None = None  # set while packets fail to decode
         try:
-            for decoded in self._container.decode(stream):
-                if stop.is_set():
-                    return
-                pts_s = float(decoded.time) if decoded.time is not None else index / fps
-                if first_pts is None:
-                    first_pts, wall_start = pts_s, time.monotonic()
-                if self.realtime:
-                    # Pace by timestamps; waiting on the stop event keeps stop() immediate.
-                    delay = (pts_s - first_pts) - (time.monotonic() - wall_start)
-                    if delay > 0 and stop.wait(delay):
+            for packet in self._container.demux(stream):
+                try:
+                    decoded_frames = packet.decode()
+                except av.InvalidDataError:
+                    # A damaged packet: skip it, keep decoding, and report the hole afterwards.
+                    self.decode_errors += 1
+                    if broken_since_s is None:
+                        broken_since_s = last_good_s
+                    continue
+                for decoded in decoded_frames:
+                    if stop.is_set():
                         return
-                if index % self.sample_every == 0:
-                    # Skipped frames are decoded (codecs need them) but never converted to RGB.
-                    image = decoded.to_ndarray(format="rgb24")
-                    yield Frame(index=index, pts_s=pts_s - first_pts, captured_at=time.monotonic(), image=image)
-                index += 1
+                    pts_s = float(decoded.time) if decoded.time is not None else index / fps
+                    if first_pts is None:
+                        first_pts, wall_start = pts_s, time.monotonic()
+                    pts_s -= first_pts
+                    if broken_since_s is not None:
+                        self.decode_gaps.append([round(broken_since_s, 3), round(pts_s, 3)])
+                        broken_since_s = None
+                    last_good_s = pts_s
+                    if self.realtime:
+                        # Pace by timestamps; waiting on the stop event keeps stop() immediate.
+                        delay = pts_s - (time.monotonic() - wall_start)
+                        if delay > 0 and stop.wait(delay):
+                            return
+                    if index % self.sample_every == 0:
+                        # Skipped frames are decoded (codecs need them) but never converted to RGB.
+                        image = _upright(decoded.to_ndarray(format="rgb24"), decoded.rotation)
+                        yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=image)
+                    index += 1
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"error reading {self.name} after {index} frames: {_reason(exc)}") from None
+        if broken_since_s is not None:
+            self.decode_gaps.append([round(broken_since_s, 3), None])
 
     def close(self) -> None:
         if self._container is not None:
             self._container.close()
             self._container = None
+
+
+def _upright(image: np.ndarray, rotation_deg: float) -> np.ndarray:
+    """Applies the stream's display rotation (counter-clockwise degrees), as players do."""
+    quarter_turns = round(rotation_deg / 90.0) % 4
+    return np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
 
 
 def _reason(exc: BaseException) -> str:

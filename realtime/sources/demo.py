@@ -45,17 +45,24 @@ def render_face_frames(
     return frames
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, codec: str = "libx264") -> Path:
+def write_video(
+    path: Path,
+    frames: list[np.ndarray],
+    fps: int = 25,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    faststart: bool = True,
+) -> Path:
     """Encodes RGB frames to ``path`` (atomically), H.264 yuv420p by default."""
     path.parent.mkdir(parents=True, exist_ok=True)
     height, width = frames[0].shape[:2]
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=path.suffix, delete=False) as tmp:
         tmp_path = Path(tmp.name)
     # faststart puts the index first, so the file also streams over HTTP without range requests.
-    options = {"movflags": "+faststart"} if path.suffix.lower() in (".mp4", ".mov") else {}
+    options = {"movflags": "+faststart"} if faststart and path.suffix.lower() in (".mp4", ".mov") else {}
     with av.open(str(tmp_path), mode="w", options=options) as container:
         stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.codec_context.gop_size = fps  # a keyframe a second: quick seeks, short stream segments
         for image in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
