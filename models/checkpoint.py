@@ -73,7 +73,7 @@ class ModelSpec:
 
 
 def save_checkpoint(path: Path, model: nn.Module, spec: ModelSpec, half_precision: bool = False) -> str:
-    """Writes weights and spec atomically; returns the file's sha256.
+    """Writes weights and spec atomically, plus a ``.sha256`` manifest beside them; returns the sha256.
 
     ``half_precision`` stores floating tensors as fp16 to halve the file; they are cast back on load.
     """
@@ -87,7 +87,26 @@ def save_checkpoint(path: Path, model: nn.Module, spec: ModelSpec, half_precisio
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as tmp:
         torch.save(payload, tmp)
     os.replace(tmp.name, path)
-    return file_sha256(path)
+    digest = file_sha256(path)
+    checksum_path(path).write_text(f"{digest}  {path.name}\n")
+    return digest
+
+
+def checksum_path(path: Path) -> Path:
+    """The manifest file that records a checkpoint's sha256 (``detector.pt.sha256``)."""
+    return path.with_name(path.name + ".sha256")
+
+
+def verify_checksum(path: Path) -> None:
+    """Raises CheckpointError when a manifest exists and the file's sha256 differs from it."""
+    manifest = checksum_path(path)
+    if not manifest.is_file():
+        return
+    fields = manifest.read_text().split()
+    if file_sha256(path) != (fields[0] if fields else ""):
+        raise CheckpointError(
+            f"checkpoint {path} does not match its sha256 manifest {manifest.name} (corrupt or altered)"
+        )
 
 
 def read_checkpoint(path: Path) -> tuple[ModelSpec, dict[str, torch.Tensor]]:
@@ -95,6 +114,7 @@ def read_checkpoint(path: Path) -> tuple[ModelSpec, dict[str, torch.Tensor]]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"model checkpoint not found: {path}")
+    verify_checksum(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or unsafe files

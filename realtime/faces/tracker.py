@@ -45,7 +45,7 @@ class FaceTracker:
         self.max_faces = max_faces
         self._tracks: dict[int, Track] = {}
         self._next_id = 1
-        self.faces_capped = 0  # detections ignored because max_faces tracks were already followed
+        self.faces_capped = 0  # most faces ignored in one detection round because max_faces were followed
 
     @property
     def tracks(self) -> list[Track]:
@@ -81,16 +81,18 @@ class FaceTracker:
                 if track.missed_rounds > self.max_missed:
                     del self._tracks[track_id]
                     update.ended.append(track_id)
+        ignored = 0
         for index, (box, landmarks) in enumerate(detections):
             if index in matched_detections:
                 continue
             if len(self._tracks) >= self.max_faces:
-                self.faces_capped += 1
+                ignored += 1
                 continue
             track = Track(self._next_id, box, landmarks)
             self._tracks[track.track_id] = track
             update.started.append(track.track_id)
             self._next_id += 1
+        self.faces_capped = max(self.faces_capped, ignored)
         return update
 
     def move(self, track_id: int, box: Box) -> None:

@@ -76,3 +76,15 @@ def test_weights_that_do_not_fit_the_architecture_are_refused(tmp_path, tiny_spe
     save_checkpoint(path, model, replace(tiny_spec, hidden_size=32))
     with pytest.raises(CheckpointError, match="does not fit"):
         load_model(path)
+
+
+def test_a_checkpoint_altered_after_saving_fails_its_sha256_manifest(tmp_path, tiny_spec):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, build_model(tiny_spec, pretrained_backbone=False), tiny_spec)
+    assert (tmp_path / "model.pt.sha256").read_text().split()[1] == "model.pt"
+    load_model(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="does not match its sha256 manifest"):
+        load_model(path)
