@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds without data after which a network stream counts as broken",
     )
+    parser.add_argument(
+        "--fail-on-interrupt",
+        action="store_true",
+        help="exit with status 130 after Ctrl-C/SIGTERM (default 0: the summary is still complete)",
+    )
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for inference (default: cores - 1)")
     return parser
 
@@ -126,15 +131,34 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
+EXIT_INTERRUPTED = 130
+
+
+def _file_only_flags_error(args: argparse.Namespace) -> str | None:
+    """Flags that only make sense for video files, given with another kind of source."""
+    live_source = args.source is not None and ("://" in args.source or args.source.startswith(("webcam:", "screen:")))
+    if live_source and args.realtime:
+        return "--realtime paces video files; live sources are real time already"
+    if live_source and args.sample_every > 1:
+        return "--sample-every thins video files; live sources drop what analysis cannot keep up with"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    conflict = _file_only_flags_error(args)
+    if conflict:
+        parser.error(conflict)
     config = config_from_args(args)
     if not args.headless and os.environ.get("DISPLAY"):
         print("note: the live window is not available yet; running headless", file=sys.stderr)
-    return run_headless(args.source, args.model, config)
+    return run_headless(args.source, args.model, config, args.fail_on_interrupt)
 
 
-def run_headless(source_spec: str | None, model_path: Path | None, config: EngineConfig) -> int:
+def run_headless(
+    source_spec: str | None, model_path: Path | None, config: EngineConfig, fail_on_interrupt: bool = False
+) -> int:
     """Analyses one source, printing verdicts and a summary as JSON lines; returns the exit code."""
     # Heavy imports after argument parsing so --help and usage errors answer at once.
     import torch
@@ -225,4 +249,4 @@ def run_headless(source_spec: str | None, model_path: Path | None, config: Engin
         return fail(pipeline.inference.error)
     if stats.error:
         return fail(stats.error)
-    return EXIT_OK
+    return EXIT_INTERRUPTED if interrupted and fail_on_interrupt else EXIT_OK

@@ -84,6 +84,11 @@ def test_user_mistakes_give_one_line_errors_and_nonzero_exit(tmp_path, small_che
     bad_number = run_live("--window", "-3")
     assert bad_number.returncode == 2 and "expected a positive integer" in bad_number.stderr
 
+    conflicting = run_live("--source", "rtsp://cam/x", "--realtime")
+    assert conflicting.returncode == 2 and "--realtime paces video files" in conflicting.stderr
+    unknown = run_live("--source", "ftp2://host/x", "--model", str(small_checkpoint))
+    assert unknown.returncode == 1 and "unknown source scheme" in unknown.stderr
+
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(os.urandom(4096))
     broken = run_live("--source", str(junk), "--model", str(small_checkpoint))
@@ -100,16 +105,19 @@ def test_no_source_runs_the_demo(tmp_path, small_checkpoint):
     assert Path(summary["source"]).parent == tmp_path
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_stops_cleanly_and_keeps_what_was_analysed(one_face_clip, small_checkpoint, signum):
-    command = [sys.executable, str(REPO_ROOT / "run_live.py"), "--headless", "--threads", "1", "--realtime"]
+@pytest.mark.parametrize(
+    ("signum", "extra", "code"),
+    [(signal.SIGINT, [], 0), (signal.SIGTERM, [], 0), (signal.SIGTERM, ["--fail-on-interrupt"], 130)],
+)
+def test_interrupt_stops_cleanly_and_keeps_what_was_analysed(one_face_clip, small_checkpoint, signum, extra, code):
+    command = [sys.executable, str(REPO_ROOT / "run_live.py"), "--headless", "--threads", "1", "--realtime", *extra]
     command += ["--source", str(one_face_clip), "--model", str(small_checkpoint), "--window", "4"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     first_line = process.stdout.readline()  # the first verdict: analysis is under way
     process.send_signal(signum)
     rest, stderr = process.communicate(timeout=15)
     lines = records(first_line + rest)
-    assert process.returncode == 0, stderr
+    assert process.returncode == code, stderr
     assert lines[0]["type"] == "verdict" and "Traceback" not in stderr
     summary = lines[-1]
     assert summary["type"] == "summary" and summary["interrupted"] is True
