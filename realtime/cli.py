@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true", help="print JSON lines instead of opening a window")
     parser.add_argument("--model", type=Path, help="checkpoint file; default: the shipped detector")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device)
+    parser.add_argument(
+        "--runtime",
+        choices=["auto", "torch", "onnx"],
+        default=defaults.runtime,
+        help="backbone runtime; auto: ONNX Runtime on cpu (2-4x faster), torch on cuda",
+    )
     parser.add_argument("--window", type=_positive_int, help="frames per window (default: the checkpoint's)")
     parser.add_argument("--stride", type=_positive_int, default=defaults.stride, help="new frames between windows")
     parser.add_argument("--detect-every", type=_positive_int, default=defaults.detect_every, metavar="N")
@@ -111,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> EngineConfig:
     return EngineConfig(
         device=args.device,
+        runtime=args.runtime,
         window=args.window,
         stride=args.stride,
         threshold=args.threshold,
@@ -165,10 +172,11 @@ def run_headless(
 
     from models.checkpoint import CheckpointError
     from models.registry import load_default_model, load_model
-    from realtime.inference import CropScorer, DeviceUnavailable, select_device
+    from realtime.inference import DeviceUnavailable, make_scorer, select_device
     from realtime.output import JsonLinesWriter, summary_record, verdict_record
     from realtime.pipeline import Pipeline
     from realtime.sources.base import SourceError
+    from realtime.sources.demo import demo_cache_dir
     from realtime.sources.factory import open_source_spec
     from realtime.sources.reconnect import ReconnectPolicy
     from realtime.summary import VerdictSummary
@@ -196,7 +204,7 @@ def run_headless(
         )
         device = select_device(config.device)
         loaded = load_model(model_path) if model_path else load_default_model()
-        scorer = CropScorer(loaded, device)
+        scorer = make_scorer(loaded, device, config.runtime, config.resolved_torch_threads(), demo_cache_dir() / "onnx")
     except (SourceError, CheckpointError, DeviceUnavailable) as exc:
         return fail(str(exc))
     if not loaded.spec.trained:
@@ -240,6 +248,7 @@ def run_headless(
             loaded.source,
             pipeline.settings.threshold,
             str(device),
+            scorer.runtime,
             time.monotonic() - started,
             interrupted,
             source.still_images,

@@ -11,6 +11,7 @@ class EngineConfig:
     """Everything the live engine needs besides the source and the model file."""
 
     device: str = "auto"  # auto | cpu | cuda (auto: cuda when present)
+    runtime: str = "auto"  # backbone runtime: auto (ONNX Runtime on cpu when installed) | torch | onnx
     window: int | None = None  # crops per temporal window; None: the checkpoint's
     stride: int = 3  # new crops of a face between two of its windows (30 fps / 3 = 10 verdicts/s)
     threshold: float | None = None  # p_fake at or above which a window is "fake"; None: the checkpoint's

@@ -6,10 +6,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from models.checkpoint import file_sha256
+from models.onnx_backbone import OnnxBackbone, cached_onnx_backbone, onnx_runtime_available
 from models.registry import LoadedModel
 from realtime.frame_queue import BoundedQueue
 from realtime.frames import FaceCrop, Verdict
@@ -62,10 +65,16 @@ def select_device(requested: str) -> torch.device:
 class CropScorer:
     """Runs the model: crops -> features, feature windows -> calibrated fake probabilities."""
 
-    def __init__(self, loaded: LoadedModel, device: torch.device) -> None:
+    def __init__(self, loaded: LoadedModel, device: torch.device, onnx_backbone: OnnxBackbone | None = None) -> None:
         self.spec = loaded.spec
         self.device = device
         self.model = loaded.model.to(device).eval()
+        self.onnx_backbone = onnx_backbone
+        self.runtime = "onnxruntime" if onnx_backbone is not None else "torch"
+        # uint8 -> normalised float in one multiply-add: x * scale + offset.
+        std = np.asarray(self.spec.std, np.float32)
+        self._np_scale = (1.0 / (255.0 * std)).reshape(1, 3, 1, 1)
+        self._np_offset = (-np.asarray(self.spec.mean, np.float32) / std).reshape(1, 3, 1, 1)
         self.half = device.type == "cuda"
         if self.half:
             # fp16 with channels_last is what tensor cores run fastest.
@@ -77,6 +86,10 @@ class CropScorer:
     @torch.inference_mode()
     def embed(self, crops: list[np.ndarray]) -> torch.Tensor:
         """(N, S, S, 3) uint8 RGB crops -> (N, D) features (on the device)."""
+        if self.onnx_backbone is not None:
+            batch = np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
+            batch = batch * self._np_scale + self._np_offset
+            return torch.from_numpy(self.onnx_backbone(np.ascontiguousarray(batch)))
         # Upload uint8 and normalise on the device: a quarter of the bytes of float input.
         batch = torch.from_numpy(np.stack(crops)).to(self.device, non_blocking=True)
         batch = batch.permute(0, 3, 1, 2).to(self._mean.dtype).div_(255.0)
@@ -105,6 +118,25 @@ def label_for(p_fake: float, threshold: float, trained: bool) -> str:
     if not trained:
         return "untrained"
     return "fake" if p_fake >= threshold else "real"
+
+
+def make_scorer(loaded: LoadedModel, device: torch.device, runtime: str, threads: int, cache_dir: Path) -> CropScorer:
+    """A scorer on ``device``; on cpu the backbone runs in ONNX Runtime when ``runtime`` allows it.
+
+    ``runtime``: ``auto`` (ONNX Runtime on cpu when installed, torch otherwise), ``torch`` or ``onnx``.
+    """
+    if runtime not in ("auto", "torch", "onnx"):
+        raise ValueError(f"runtime must be auto, torch or onnx, not {runtime!r}")
+    backbone = getattr(loaded.model, "backbone", None)
+    wants_onnx = runtime == "onnx" or (runtime == "auto" and device.type == "cpu" and onnx_runtime_available())
+    if not wants_onnx or backbone is None or device.type != "cpu":
+        if runtime == "onnx":
+            raise DeviceUnavailable("--runtime onnx runs on cpu only, with a model that has a plain backbone")
+        return CropScorer(loaded, device)
+    source = Path(loaded.source)
+    identity = file_sha256(source) if source.is_file() else loaded.source
+    session = cached_onnx_backbone(backbone, loaded.spec.input_size, identity, cache_dir, threads)
+    return CropScorer(loaded, device, session)
 
 
 class InferenceWorker(threading.Thread):

@@ -43,6 +43,7 @@ def summary_record(
     model_source: str,
     threshold: float,
     device: str,
+    runtime: str,
     elapsed_s: float,
     interrupted: bool,
     still_images: bool,
@@ -67,6 +68,7 @@ def summary_record(
         "windows_scored": summary.windows,
         "model": {"source": model_source, "backbone": spec.backbone, "trained": spec.trained},
         "device": device,
+        "runtime": runtime,
         "elapsed_s": round(elapsed_s, 3),
     }
     if still_images:
