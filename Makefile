@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := $(shell grep -v '^\#' .ci/apt-packages.txt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps demo test lint
+.PHONY: setup system-deps demo test lint bench
 
 # Python packages into a virtualenv; face_recognition's pins go in without their deps
 # (dlib-bin provides dlib prebuilt; see requirements-nodeps.txt).
@@ -34,3 +34,12 @@ lint: setup
 
 test: setup system-deps lint
 	$(PY) -m pytest
+
+# Speed figures (JSON on stdout and in benchmarks/results/); not part of the test run.
+bench: setup
+	$(PY) -m benchmarks.decode
+	$(PY) -m benchmarks.faces
+	$(PY) -m benchmarks.backbone
+	$(PY) -m benchmarks.live
+	$(PY) -m benchmarks.live --faces 4
+	$(PY) -m benchmarks.live --rtsp
