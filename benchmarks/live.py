@@ -54,9 +54,7 @@ def run_once(source: AvSource, config: EngineConfig, model_path: Path | None) ->
     per_face = {}
     for verdict in verdicts:
         per_face.setdefault(verdict.track_id, []).append(verdict)
-    rates = [
-        len(vs) / max(vs[-1].end_pts_s - vs[0].end_pts_s, 1e-6) for vs in per_face.values() if len(vs) > 1
-    ]
+    rates = [len(vs) / max(vs[-1].end_pts_s - vs[0].end_pts_s, 1e-6) for vs in per_face.values() if len(vs) > 1]
     latencies = [v.latency_ms for v in verdicts]
     return {
         "source_fps": round(stats.frames_read / wall, 2),

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from realtime.config import EngineConfig
+from realtime.multistream.cli import add_streams_arguments, run_streams
+from realtime.scan.cli import add_scan_arguments, run_scan
 from realtime.sources.factory import SOURCE_FORMS
 
 EXIT_OK = 0
@@ -61,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Live deepfake analysis of faces in videos, streams, webcams, screen regions and images.",
     )
     parser.add_argument("--source", help=f"what to analyse: {SOURCE_FORMS}; default: the built-in demo clip")
-    parser.add_argument("--headless", action="store_true", help="print JSON lines instead of opening a window")
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="print JSON lines instead of opening the window (the default when there is no display)",
+    )
     parser.add_argument("--model", type=Path, help="checkpoint file; default: the shipped detector")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device)
     parser.add_argument(
@@ -111,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit with status 130 after Ctrl-C/SIGTERM (default 0: the summary is still complete)",
     )
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for inference (default: cores - 1)")
+    add_scan_arguments(parser)
+    add_streams_arguments(parser)
     return parser
 
 
@@ -158,9 +166,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if conflict:
         parser.error(conflict)
     config = config_from_args(args)
-    if not args.headless and os.environ.get("DISPLAY"):
-        print("note: the live window is not available yet; running headless", file=sys.stderr)
+    if args.streams:
+        return run_streams(args, config)
+    if args.scan:
+        return run_scan(args.source, args.model, config, args)
+    if not args.headless and _display_available():
+        from ui.app import run_window  # PyQt5 loads only when a window will open
+
+        return run_window(args.source, args.model, config)
     return run_headless(args.source, args.model, config, args.fail_on_interrupt)
+
+
+def _display_available() -> bool:
+    """A window can open: an X or Wayland display is set."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def run_headless(

@@ -50,7 +50,10 @@ class FilePlayback(threading.Thread):
         self.fps = float(stream.average_rate) if stream.average_rate else 25.0
         self.width, self.height = stream.codec_context.width, stream.codec_context.height
         self._decoded = self._decode()
-        first = next(self._decoded, None)
+        try:
+            first = next(self._decoded, None)
+        except (av.FFmpegError, OSError):
+            first = None
         if first is None:
             self._container.close()
             raise SourceError(f"no decodable frame in {mask_url(path)}")

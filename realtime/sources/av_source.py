@@ -103,7 +103,7 @@ class AvSource:
                             return
                     if index % self.sample_every == 0:
                         # Skipped frames are decoded (codecs need them) but never converted to RGB.
-                        image = _upright(decoded.to_ndarray(format="rgb24"), decoded.rotation)
+                        image = upright(decoded.to_ndarray(format="rgb24"), decoded.rotation)
                         yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=image)
                     index += 1
         except (av.FFmpegError, OSError) as exc:
@@ -117,7 +117,7 @@ class AvSource:
             self._container = None
 
 
-def _upright(image: np.ndarray, rotation_deg: float) -> np.ndarray:
+def upright(image: np.ndarray, rotation_deg: float) -> np.ndarray:
     """Applies the stream's display rotation (counter-clockwise degrees), as players do."""
     quarter_turns = round(rotation_deg / 90.0) % 4
     return np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image

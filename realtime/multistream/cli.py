@@ -1,0 +1,149 @@
+"""``run_live.py --streams streams.yaml [--backend threads|ray] [--address ADDR]``: many streams at once."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from realtime.config import EngineConfig
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def add_streams_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds --streams, --backend and --address to the run_live.py parser."""
+    parser.add_argument(
+        "--streams",
+        type=Path,
+        metavar="FILE",
+        help="YAML list of streams ({name, source, threshold?, detect_every?, alert?}) analysed together",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["threads", "ray"],
+        default="threads",
+        help="threads: every stream on this machine (default); ray: one actor per stream on a Ray cluster",
+    )
+    parser.add_argument(
+        "--address", metavar="ADDR", help="Ray cluster to join (its head's host:6379, or auto); default: a local Ray"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
+    """Analyses every stream of ``args.streams``; prints tagged JSON lines and per-stream summaries."""
+    from realtime.multistream.config import StreamsConfigError, load_streams
+
+    if getattr(args, "source", None):
+        return _fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
+    if args.address and args.backend != "ray":
+        return _fail("--address names a Ray cluster; it needs --backend ray", EXIT_USAGE)
+    try:
+        streams = load_streams(args.streams)
+    except StreamsConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+
+    # Heavy imports after validation so usage errors answer at once.
+    import torch
+
+    from models.checkpoint import CheckpointError
+    from models.registry import load_default_model, load_model
+    from realtime.inference import DeviceUnavailable, make_scorer, select_device
+    from realtime.multistream.local import ThreadStreams
+    from realtime.multistream.sinks import StreamSinks
+    from realtime.multistream.sources import open_stream_source
+    from realtime.multistream.status import StatusBoard, start_status_view
+    from realtime.output import JsonLinesWriter
+    from realtime.sources.base import SourceError
+    from realtime.sources.demo import demo_cache_dir
+
+    for stream in streams:
+        try:
+            open_stream_source(stream, config, lambda record: None)  # checks the source can exist
+        except SourceError as exc:
+            return _fail(f"stream {stream.name}: {exc}")
+    try:
+        loaded = load_model(args.model) if args.model else load_default_model()
+        device = select_device(config.device)
+    except (CheckpointError, DeviceUnavailable) as exc:
+        return _fail(str(exc))
+    if not loaded.spec.trained:
+        print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
+    threshold = config.threshold if config.threshold is not None else loaded.spec.threshold
+    board = StatusBoard([stream.name for stream in streams])
+    sinks = StreamSinks(streams, JsonLinesWriter(), loaded.spec.trained, threshold, board)
+    started_ray = False
+    if args.backend == "ray":
+        try:
+            from realtime.multistream.ray_backend import RayStreams, connect
+
+            started_ray = connect(args.address)
+            runner: RayStreams | ThreadStreams = RayStreams(streams, loaded, config, sinks)
+        except ImportError:
+            return _fail("--backend ray needs the ray package (pip install -r requirements.txt)")
+        except (ConnectionError, RuntimeError, TimeoutError) as exc:
+            return _fail(f"cannot run on Ray{f' at {args.address}' if args.address else ''}: {_first_line(exc)}")
+    else:
+        torch.set_num_threads(config.resolved_torch_threads())
+        threads = config.resolved_torch_threads()
+        try:
+            scorer = make_scorer(loaded, device, config.runtime, threads, demo_cache_dir() / "onnx")
+        except DeviceUnavailable as exc:
+            return _fail(str(exc))
+        runner = ThreadStreams(streams, loaded, scorer, config, sinks)
+    view = start_status_view(board)
+    started = time.monotonic()
+    interrupted = False
+
+    def stop_on_signal(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        runner.stop()
+
+    previous = {signum: signal.signal(signum, stop_on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        runner.start()
+        runner.wait()
+    finally:
+        runner.stop()
+        runner.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        stats = runner.stats()
+        for name, stream_stats in stats.items():
+            board.state(name, "failed" if stream_stats.error else "ended")
+        if view is not None:
+            view.close()
+        sinks.close()
+    restarts = {name: runner.restarts(name) for name in stats} if args.backend == "ray" else None
+    elapsed_s = time.monotonic() - started
+    sinks.write_summaries(
+        stats, loaded.spec, loaded.source, runner.device, runner.runtime, elapsed_s, interrupted, restarts
+    )
+    if started_ray:
+        import ray
+
+        ray.shutdown()
+    failed = [stats[stream.name] for stream in streams if stats[stream.name].error]
+    for stream_stats in failed:
+        print(f"error: stream {stream_stats.name}: {stream_stats.error}", file=sys.stderr, flush=True)
+    if runner.error:
+        return _fail(runner.error)
+    if failed:
+        return EXIT_FAILED
+    return EXIT_INTERRUPTED if interrupted and args.fail_on_interrupt else EXIT_OK

@@ -1,0 +1,63 @@
+"""The threads backend: every stream on this machine, one shared inference worker batching across them."""
+
+from __future__ import annotations
+
+from models.registry import LoadedModel
+from realtime.config import EngineConfig
+from realtime.frames import AnalyzedFrame
+from realtime.inference import CropScorer
+from realtime.multistream.config import StreamSettings
+from realtime.multistream.sinks import StreamSinks
+from realtime.multistream.sources import open_stream_source
+from realtime.pipeline import Pipeline, StreamStats
+
+
+class ThreadStreams:
+    """One Pipeline over all streams: a capture and a face thread per stream, one inference thread."""
+
+    def __init__(
+        self,
+        streams: list[StreamSettings],
+        loaded: LoadedModel,
+        scorer: CropScorer,
+        config: EngineConfig,
+        sinks: StreamSinks,
+    ) -> None:
+        """Builds the sources (raises SourceError for one that cannot exist); nothing runs yet."""
+        self.sinks = sinks
+        sources = [
+            open_stream_source(stream, config, lambda record, name=stream.name: sinks.status(name, record))
+            for stream in streams
+        ]
+        self.pipeline = Pipeline(sources, loaded, scorer, config, sinks.verdict, self._on_frame)
+        for stream, analyzer in zip(streams, self.pipeline.streams, strict=True):
+            if stream.detect_every is not None and not analyzer.source.still_images:
+                analyzer.faces.stage.detect_every = stream.detect_every
+        self.device = str(scorer.device)
+        self.runtime = scorer.runtime
+
+    def _on_frame(self, analyzed: AnalyzedFrame) -> None:  # runs on each stream's face thread
+        if self.sinks.board is not None:
+            self.sinks.board.frame_analyzed(analyzed.source, len(analyzed.faces))
+
+    def start(self) -> None:
+        self.pipeline.start()
+
+    def wait(self) -> None:
+        """Blocks until every stream ended (or stop() was called) and every verdict was delivered."""
+        self.pipeline.wait()
+
+    def stop(self) -> None:
+        self.pipeline.stop()
+
+    def close(self) -> None:
+        self.pipeline.stop()
+        self.pipeline.join()
+
+    def stats(self) -> dict[str, StreamStats]:
+        return {stats.name: stats for stats in self.pipeline.stats()}
+
+    @property
+    def error(self) -> str | None:
+        """Why the run failed as a whole (the inference worker died), else None."""
+        return self.pipeline.inference.error

@@ -1,0 +1,129 @@
+"""A live status table of many streams on a terminal: fps, latency, faces, max p_fake, alerts."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from realtime.frames import Verdict
+
+REFRESH_S = 1.0  # redraw period of the table
+RECENT_S = 2.0  # a track's verdict older than this no longer counts as "current"
+
+
+@dataclass
+class StreamRow:
+    """What the table shows about one stream."""
+
+    name: str
+    state: str = "starting"
+    frames_analyzed: int = 0
+    faces: int = 0
+    alerts: int = 0
+    fps: float = 0.0
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=16))
+    latest_by_track: dict[int, tuple[float, float]] = field(default_factory=dict)  # track -> (arrival, p_fake)
+    _counted: tuple[float, int] = (0.0, 0)  # (time, frames_analyzed) at the previous fps update
+
+    def current_max_p_fake(self, now: float) -> float | None:
+        recent = [p for arrived, p in self.latest_by_track.values() if now - arrived <= RECENT_S]
+        return max(recent) if recent else None
+
+
+class StatusBoard:
+    """Collects per-stream figures from any thread; ``render`` gives the table as text."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._rows = {name: StreamRow(name) for name in names}
+        self._lock = threading.Lock()
+
+    def frame_analyzed(self, name: str, faces: int) -> None:
+        """One more frame of ``name`` went through its face stage (threads backend)."""
+        with self._lock:
+            row = self._rows[name]
+            row.frames_analyzed += 1
+            row.faces = faces
+            row.state = "running" if row.state == "starting" else row.state
+
+    def progress(self, name: str, frames_analyzed: int, faces: int) -> None:
+        """Absolute progress of ``name`` (Ray backend: reported by the stream actor)."""
+        with self._lock:
+            row = self._rows[name]
+            row.frames_analyzed = max(row.frames_analyzed, frames_analyzed)
+            row.faces = faces
+            row.state = "running" if row.state == "starting" else row.state
+
+    def verdict(self, verdict: Verdict) -> None:
+        with self._lock:
+            row = self._rows[verdict.source]
+            row.latencies_ms.append(verdict.latency_ms)
+            row.latest_by_track[verdict.track_id] = (time.monotonic(), verdict.p_fake)
+
+    def alert(self, name: str) -> None:
+        with self._lock:
+            self._rows[name].alerts += 1
+
+    def state(self, name: str, state: str) -> None:
+        """``running``, ``reconnecting``, ``restarted``, ``ended``, ``failed``, ..."""
+        with self._lock:
+            self._rows[name].state = state
+
+    def render(self) -> str:
+        """The table now; updates the fps of every stream since the previous call."""
+        now = time.monotonic()
+        lines = [f"{'stream':<20} {'state':<12} {'fps':>6} {'latency_ms':>10} {'faces':>5} {'max_p_fake':>10} alerts"]
+        with self._lock:
+            for row in self._rows.values():
+                since, frames = row._counted
+                if since and now > since:
+                    row.fps = (row.frames_analyzed - frames) / (now - since)
+                row._counted = (now, row.frames_analyzed)
+                latency = f"{statistics.median(row.latencies_ms):.0f}" if row.latencies_ms else "-"
+                p_fake = row.current_max_p_fake(now)
+                lines.append(
+                    f"{row.name[:20]:<20} {row.state[:12]:<12} {row.fps:>6.1f} {latency:>10} {row.faces:>5} "
+                    f"{'-' if p_fake is None else f'{p_fake:.3f}':>10} {row.alerts}"
+                )
+        return "\n".join(lines)
+
+
+class StatusView(threading.Thread):
+    """Redraws the board in place on a terminal every second until ``close``."""
+
+    def __init__(self, board: StatusBoard, stream: TextIO = sys.stderr) -> None:
+        super().__init__(name="status-view", daemon=True)
+        self.board = board
+        self.stream = stream
+        self._stop_event = threading.Event()
+        self._lines_drawn = 0
+
+    def run(self) -> None:
+        while not self._stop_event.wait(REFRESH_S):
+            self._draw()
+        self._draw()
+
+    def _draw(self) -> None:
+        table = self.board.render()
+        # Move up over the previous table and clear to the end of the screen, then draw anew.
+        rewind = f"\x1b[{self._lines_drawn}F\x1b[J" if self._lines_drawn else ""
+        self.stream.write(rewind + table + "\n")
+        self.stream.flush()
+        self._lines_drawn = table.count("\n") + 1
+
+    def close(self) -> None:
+        self._stop_event.set()
+        self.join(REFRESH_S * 2)
+
+
+def start_status_view(board: StatusBoard, stream: TextIO = sys.stderr) -> StatusView | None:
+    """A running view when ``stream`` is a terminal; None otherwise (logs and pipes stay clean)."""
+    if not stream.isatty():
+        return None
+    view = StatusView(board, stream)
+    view.start()
+    return view

@@ -1,0 +1,1 @@
+"""Whole-file scans of recorded video: reports (JSON, CSV, HTML, SRT), annotated export, explanations, resume."""

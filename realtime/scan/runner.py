@@ -1,0 +1,113 @@
+"""Scans files one after another, writing each report set as it finishes and skipping files already done.
+
+Resume: a file whose complete JSON report exists for the same sha256, model and settings is not
+scanned again, so re-running an interrupted (or killed) folder scan continues where it stopped and
+ends with the same reports as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.registry import LoadedModel
+from realtime.config import EngineConfig
+from realtime.inference import CropScorer
+from realtime.scan.explain import explain
+from realtime.scan.media import MediaInfo, probe
+from realtime.scan.progress import ProgressBar
+from realtime.scan.report_json import ModelIdentity, build_report, reusable, scan_settings
+from realtime.scan.reports import ReportPaths, write_report_set
+from realtime.scan.scan import FileScan, ScanResult
+from realtime.sources.base import SourceError
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file: ``scanned``, ``reused`` (resume), ``interrupted`` or ``failed``."""
+
+    video: Path
+    paths: ReportPaths
+    status: str
+    report: dict[str, Any] | None = None
+    result: ScanResult | None = None  # the fresh scan, when there was one
+    error: str | None = None
+
+
+class Scanner:
+    """Owns the model for a run of scans; ``stop()`` (from a signal handler) ends the current file early."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        scorer: CropScorer,
+        model: ModelIdentity,
+        config: EngineConfig,
+        explanations: int,
+        rescan: bool = False,
+        progress: ProgressBar | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.scorer = scorer
+        self.model = model
+        self.config = config
+        self.explanations = explanations
+        self.rescan = rescan
+        self.progress = progress or ProgressBar()
+        threshold = config.threshold if config.threshold is not None else loaded.spec.threshold
+        self.settings = scan_settings(config, threshold, config.window or loaded.spec.window, explanations)
+        self.stop_event = threading.Event()
+        self._current: FileScan | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_event.is_set()
+
+    def stop(self) -> None:
+        """Safe from a signal handler (no lock: the handler may interrupt the main thread anywhere)."""
+        self.stop_event.set()
+        current = self._current
+        if current is not None:
+            current.stop()
+
+    def scan(self, video: Path, paths: ReportPaths, label: str = "") -> FileOutcome:
+        """Scans ``video`` (or reuses its report) and writes its report set to ``paths``."""
+        try:
+            media = probe(video)
+        except (SourceError, OSError) as exc:
+            return FileOutcome(video, paths, "failed", error=str(exc))
+        if not self.rescan and paths.all_exist():
+            previous = reusable(paths.json, media.sha256, self.model.key, self.settings)
+            if previous is not None:
+                return FileOutcome(video, paths, "reused", previous)
+        if self.stopped:
+            return FileOutcome(video, paths, "interrupted", error="stopped before this file")
+        result = self._run(video, media, label)
+        if result.error and not result.frames:
+            return FileOutcome(video, paths, "failed", error=result.error)
+        found = []
+        if self.explanations and result.verdicts and not result.interrupted:
+            found = explain(video, result, self.scorer.model, self.loaded.spec, self.scorer.device, self.explanations)
+        report = build_report(
+            media, self.model, self.settings, result, found, str(self.scorer.device), self.scorer.runtime
+        )
+        try:
+            write_report_set(report, paths)
+        except OSError as exc:
+            return FileOutcome(video, paths, "failed", error=f"cannot write reports: {exc}")
+        status = "interrupted" if result.interrupted else "failed" if result.error else "scanned"
+        return FileOutcome(video, paths, status, report, result, result.error)
+
+    def _run(self, video: Path, media: MediaInfo, label: str) -> ScanResult:
+        file_scan = FileScan(video, self.loaded, self.scorer, self.config, on_progress=self.progress.update)
+        self._current = file_scan
+        if self.stopped:  # stop() ran before it could see this scan
+            file_scan.stop()
+        self.progress.begin(label or video.name, media.frame_count)
+        try:
+            return file_scan.run()
+        finally:
+            self.progress.end()
+            self._current = None

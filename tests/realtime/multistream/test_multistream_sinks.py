@@ -1,0 +1,70 @@
+"""Tagged JSON lines, per-stream thresholds, alerts with their command, the status table."""
+
+import io
+import json
+import sys
+
+from realtime.frames import Verdict
+from realtime.multistream.config import AlertSettings, StreamSettings
+from realtime.multistream.sinks import AlertTracker, StreamSinks
+from realtime.multistream.status import StatusBoard
+from realtime.output import JsonLinesWriter
+
+
+def verdict(source, p_fake, track_id=1, last_frame=10):
+    return Verdict(source, track_id, last_frame - 7, last_frame, 0.0, 0.4, 8, p_fake, "fake", 30.0)
+
+
+def test_alert_needs_consecutive_windows_and_respects_the_cooldown():
+    tracker = AlertTracker(AlertSettings(min_windows=3, cooldown_s=10.0), threshold=0.5)
+    assert [tracker.observe(verdict("a", p), now=0.0) for p in (0.6, 0.7, 0.2, 0.6, 0.6)] == [0, 0, 0, 0, 0]
+    assert tracker.observe(verdict("a", 0.9), now=1.0) == 3
+    assert tracker.observe(verdict("a", 0.9), now=5.0) == 0  # still suspicious, but cooling down
+    assert tracker.observe(verdict("a", 0.9, track_id=2), now=12.0) == 0  # another face starts its own count
+    assert tracker.observe(verdict("a", 0.9), now=12.0) == 5
+
+
+def test_lines_are_tagged_labelled_per_stream_and_alerts_run_their_command(tmp_path):
+    received = tmp_path / "alert.json"
+    command = (sys.executable, "-c", f"import sys; open({str(received)!r}, 'w').write(sys.stdin.read())")
+    streams = [
+        StreamSettings("lobby", "rtsp://viewer:s3cret@cam/main", threshold=0.8),
+        StreamSettings("door", "door.mp4", alert=AlertSettings(min_windows=2, cooldown_s=60.0, command=command)),
+    ]
+    out = io.StringIO()
+    sinks = StreamSinks(streams, JsonLinesWriter(out), trained=True, engine_threshold=0.5)
+    sinks.verdict(verdict("lobby", 0.7))
+    sinks.verdict(verdict("door", 0.7))
+    sinks.verdict(verdict("door", 0.6, last_frame=13))
+    sinks.status("lobby", {"event": "reconnected", "outage_s": 1.0})
+    sinks.close()
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["type"], r["stream"]) for r in records] == [
+        ("verdict", "lobby"),
+        ("verdict", "door"),
+        ("verdict", "door"),
+        ("alert", "door"),
+        ("status", "lobby"),
+    ]
+    assert [r.get("label") for r in records[:3]] == ["real", "fake", "fake"]  # lobby's own threshold is 0.8
+    assert records[0]["source"] == "rtsp://***@cam/main" and "s3cret" not in out.getvalue()
+    alert = records[3]
+    assert (alert["track_id"], alert["windows_above"], alert["last_frame"], alert["threshold"]) == (1, 2, 13, 0.5)
+    assert json.loads(received.read_text()) == alert
+
+
+def test_the_status_table_shows_fps_latency_faces_max_p_fake_and_alerts():
+    board = StatusBoard(["lobby", "door"])
+    board.render()
+    for _ in range(30):
+        board.frame_analyzed("lobby", faces=2)
+    board.verdict(verdict("lobby", 0.25, track_id=1))
+    board.verdict(verdict("lobby", 0.75, track_id=2))
+    board.alert("lobby")
+    board.state("door", "reconnecting")
+    header, lobby, door = board.render().splitlines()
+    assert header.split() == ["stream", "state", "fps", "latency_ms", "faces", "max_p_fake", "alerts"]
+    name, state, fps, latency, faces, p_fake, alerts = lobby.split()
+    assert (name, state, latency, faces, p_fake, alerts) == ("lobby", "running", "30", "2", "0.750", "1")
+    assert float(fps) > 30  # 30 frames in the few milliseconds since the previous render
+    assert door.split()[:2] == ["door", "reconnecting"] and door.split()[-2:] == ["-", "0"]

@@ -1,0 +1,24 @@
+"""Builds scanners for the scan tests the way run_scan does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from realtime.config import EngineConfig
+
+
+def make_scanner(checkpoint: Path, explanations: int = 2, **overrides):
+    """A Scanner on the CPU with one thread, its scorer built as run_scan builds it."""
+    from models.checkpoint import file_sha256
+    from models.registry import load_model
+    from realtime.inference import make_scorer, select_device
+    from realtime.scan.report_json import ModelIdentity
+    from realtime.scan.runner import Scanner
+
+    loaded = load_model(checkpoint)
+    identity = ModelIdentity(loaded.source, file_sha256(checkpoint), loaded.spec)
+    from realtime.sources.demo import demo_cache_dir
+
+    config = EngineConfig(device="cpu", torch_threads=1, **overrides)
+    scorer = make_scorer(loaded, select_device("cpu"), config.runtime, 1, demo_cache_dir() / "onnx")
+    return Scanner(loaded, scorer, identity, config, explanations)
