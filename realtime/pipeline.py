@@ -25,6 +25,7 @@ from realtime.inference import (
 from realtime.sources.base import FrameSource
 
 JOIN_TIMEOUT_S = 5.0
+SIGNAL_CHECK_S = 0.2  # longest a pending signal handler waits for the main thread
 
 
 @dataclass
@@ -179,8 +180,14 @@ class Pipeline:
             stream.start()
 
     def wait(self) -> None:
-        """Blocks until every source ended and every verdict was delivered (Ctrl-C interrupts)."""
-        self.inference.join()
+        """Blocks until every source ended and every verdict was delivered.
+
+        Joins in short slices: a SIGINT/SIGTERM the kernel hands to another thread only sets a
+        flag, and Python runs the handler when the main thread next wakes, so an unbounded join
+        could leave Ctrl-C unanswered while a stream keeps flowing.
+        """
+        while self.inference.is_alive():
+            self.inference.join(SIGNAL_CHECK_S)
 
     def stop(self) -> None:
         """Stops capture now; crops already queued are still scored so no result is lost."""

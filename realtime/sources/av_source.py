@@ -57,6 +57,8 @@ class AvSource:
             container = av.open(self.target, options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"cannot open {self.name}: {_reason(exc)}") from None
+        except (UnicodeDecodeError, ValueError) as exc:  # PyAV decoding damaged metadata or parameters
+            raise SourceError(f"cannot open {self.name}: damaged container ({type(exc).__name__})") from None
         if not container.streams.video:
             container.close()
             raise SourceError(f"no video stream in {self.name}")
@@ -106,7 +108,7 @@ class AvSource:
                         image = upright(decoded.to_ndarray(format="rgb24"), decoded.rotation)
                         yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=image)
                     index += 1
-        except (av.FFmpegError, OSError) as exc:
+        except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
             raise SourceError(f"error reading {self.name} after {index} frames: {_reason(exc)}") from None
         if broken_since_s is not None:
             self.decode_gaps.append([round(broken_since_s, 3), None])

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from realtime.sources.av_source import AvSource
@@ -28,6 +28,7 @@ mutations = st.lists(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=mutations, cut=st.one_of(st.none(), st.floats(0.0, 1.0)))
+@example(edits=[(0.177734375, b"\x80")], cut=None)  # non-UTF-8 metadata: PyAV raised UnicodeDecodeError
 def test_mutated_containers_decode_or_fail_cleanly(tmp_path: Path, seed_bytes: bytes, edits, cut):
     data = bytearray(seed_bytes)
     for position, junk in edits:
