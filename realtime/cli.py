@@ -4,56 +4,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from realtime.argtypes import non_negative_int, positive_float, positive_int, probability
 from realtime.config import EngineConfig
 from realtime.multistream.cli import add_streams_arguments, run_streams
 from realtime.scan.cli import add_scan_arguments, run_scan
+from realtime.signals import StopOnSignals
 from realtime.sources.factory import SOURCE_FORMS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return int(text)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,37 +41,37 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.runtime,
         help="backbone runtime; auto: ONNX Runtime on cpu (2-4x faster), torch on cuda",
     )
-    parser.add_argument("--window", type=_positive_int, help="frames per window (default: the checkpoint's)")
-    parser.add_argument("--stride", type=_positive_int, default=defaults.stride, help="new frames between windows")
-    parser.add_argument("--detect-every", type=_positive_int, default=defaults.detect_every, metavar="N")
+    parser.add_argument("--window", type=positive_int, help="frames per window (default: the checkpoint's)")
+    parser.add_argument("--stride", type=positive_int, default=defaults.stride, help="new frames between windows")
+    parser.add_argument("--detect-every", type=positive_int, default=defaults.detect_every, metavar="N")
     parser.add_argument("--detector", choices=["hog", "cnn"], default=defaults.detector_model)
     parser.add_argument(
         "--detect-max-side",
-        type=_positive_int,
+        type=positive_int,
         default=defaults.detect_max_side,
         metavar="PX",
         help="downscale frames to this longer side for detection (raise it for small faces)",
     )
-    parser.add_argument("--threshold", type=_probability, help="p_fake threshold (default: the checkpoint's)")
-    parser.add_argument("--max-faces", type=_positive_int, default=defaults.max_faces)
+    parser.add_argument("--threshold", type=probability, help="p_fake threshold (default: the checkpoint's)")
+    parser.add_argument("--max-faces", type=positive_int, default=defaults.max_faces)
     parser.add_argument("--realtime", action="store_true", help="pace a file like a live feed (may drop frames)")
     parser.add_argument(
         "--sample-every",
-        type=_positive_int,
+        type=positive_int,
         default=defaults.sample_every,
         metavar="N",
         help="analyse every Nth frame of a video file (default: every frame)",
     )
     parser.add_argument(
         "--reconnect-attempts",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=defaults.reconnect_attempts,
         metavar="N",
         help="failed reconnects in a row before giving up on a network stream (0: never reconnect)",
     )
     parser.add_argument(
         "--read-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=defaults.read_timeout_s,
         metavar="S",
         help="seconds without data after which a network stream counts as broken",
@@ -116,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit with status 130 after Ctrl-C/SIGTERM (default 0: the summary is still complete)",
     )
-    parser.add_argument("--threads", type=_positive_int, help="CPU threads for inference (default: cores - 1)")
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for inference (default: cores - 1)")
     add_scan_arguments(parser)
     add_streams_arguments(parser)
     return parser
@@ -238,24 +203,14 @@ def run_headless(
 
     pipeline = Pipeline([source], loaded, scorer, config, on_verdict)
     started = time.monotonic()
-    interrupted = False
-
-    def stop_on_signal(signum: int, frame: object) -> None:
-        # Stop instead of raising: an exception inside Thread.join() could let the process exit
-        # while engine threads still run native code, and crash it.
-        nonlocal interrupted
-        interrupted = True
-        pipeline.stop()
-
-    previous = {signum: signal.signal(signum, stop_on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        pipeline.start()
-        pipeline.wait()
-    finally:
-        pipeline.stop()
-        pipeline.join()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    with StopOnSignals(pipeline.stop) as signals:
+        try:
+            pipeline.start()
+            pipeline.wait()
+        finally:
+            pipeline.stop()
+            pipeline.join()
+    interrupted = signals.interrupted
     stats = pipeline.stats()[0]
     if stats.error and stats.frames_read == 0:
         return fail(stats.error)

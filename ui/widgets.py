@@ -13,10 +13,10 @@ from PyQt5.QtCore import QPointF, QRectF, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QIcon, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PyQt5.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSizePolicy, QWidget
 
+from realtime.colors import score_color, track_color
 from realtime.faces.geometry import Box
 from realtime.results import TrackSeries
 from ui.alerts import Alert
-from ui.colors import score_color, track_color
 
 BOX_PEN_PX = 3
 

@@ -28,12 +28,12 @@ from PyQt5.QtWidgets import (
 )
 
 from models.registry import LoadedModel
+from realtime.colors import score_color
 from realtime.config import EngineConfig
 from realtime.frames import TrackedFace, Verdict
 from realtime.inference import CropScorer
 from realtime.sources.base import SourceError
 from ui.alerts import Alert, AlertMonitor, run_alert_command
-from ui.colors import score_color
 from ui.recent import RecentSources, default_settings
 from ui.session import AnalysisSession
 from ui.source_dialog import SourceDialog

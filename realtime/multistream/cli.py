@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
 
 from realtime.config import EngineConfig
+from realtime.signals import StopOnSignals
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -108,28 +108,21 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
         runner = ThreadStreams(streams, loaded, scorer, config, sinks)
     view = start_status_view(board)
     started = time.monotonic()
-    interrupted = False
-
-    def stop_on_signal(signum: int, frame: object) -> None:
-        nonlocal interrupted
-        interrupted = True
-        runner.stop()
-
-    previous = {signum: signal.signal(signum, stop_on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    signals = StopOnSignals(runner.stop)
     try:
-        runner.start()
-        runner.wait()
+        with signals:
+            runner.start()
+            runner.wait()
     finally:
         runner.stop()
         runner.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         stats = runner.stats()
         for name, stream_stats in stats.items():
             board.state(name, "failed" if stream_stats.error else "ended")
         if view is not None:
             view.close()
         sinks.close()
+    interrupted = signals.interrupted
     restarts = {name: runner.restarts(name) for name in stats} if args.backend == "ray" else None
     elapsed_s = time.monotonic() - started
     sinks.write_summaries(

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from realtime.argtypes import non_negative_int
 from realtime.config import EngineConfig
 from realtime.scan.files import VIDEO_SUFFIXES, is_video_file, list_videos
+from realtime.signals import StopOnSignals
 
 if TYPE_CHECKING:
     from realtime.scan.runner import FileOutcome, Scanner
@@ -28,16 +29,6 @@ EXIT_FAILED = 1
 
 class ScanUsageError(Exception):
     """A user mistake in the scan options; reported as one line."""
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
 
 
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +47,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--explain",
-        type=_count,
+        type=non_negative_int,
         default=DEFAULT_EXPLANATIONS,
         metavar="N",
         help=f"Grad-CAM heatmaps for the N most suspicious windows (default {DEFAULT_EXPLANATIONS}; 0: none)",
@@ -151,17 +142,10 @@ def run_scan(source_spec: str | None, model_path: Path | None, config: EngineCon
     rescan = args.rescan or args.export_video is not None
     scanner = Scanner(loaded, scorer, identity, scan_config, args.explain, rescan)
 
-    def stop_on_signal(signum: int, frame: object) -> None:
-        scanner.stop()
-
-    previous = {signum: signal.signal(signum, stop_on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with StopOnSignals(scanner.stop):
         if source.is_dir():
             return _scan_folder(scanner, source, args)
         return _scan_file(scanner, source, args)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _print(record: dict[str, Any]) -> None:

@@ -5,34 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# The live window's colours (ui/colors.py), so an exported video reads like the app.
-GREEN = (40, 200, 70)
-AMBER = (255, 176, 0)
-RED = (230, 30, 30)
-NO_SCORE = (170, 170, 170)
+from realtime.colors import score_color
+
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-def _blend(a: tuple[int, int, int], b: tuple[int, int, int], weight: float) -> tuple[int, int, int]:
-    return (
-        round(a[0] + (b[0] - a[0]) * weight),
-        round(a[1] + (b[1] - a[1]) * weight),
-        round(a[2] + (b[2] - a[2]) * weight),
-    )
-
-
-def score_color(p_fake: float | None, threshold: float) -> tuple[int, int, int]:
-    """Green well below the threshold, through amber as it nears it, red at or above it; grey unscored."""
-    if p_fake is None:
-        return NO_SCORE
-    if p_fake >= threshold:
-        return RED
-    ratio = p_fake / threshold
-    if ratio <= 0.5:
-        return GREEN
-    if ratio <= 0.85:
-        return _blend(GREEN, AMBER, (ratio - 0.5) / 0.35)
-    return _blend(AMBER, RED, (ratio - 0.85) / 0.15 * 0.5)
 
 
 def line_width(image: np.ndarray) -> int:

@@ -58,6 +58,19 @@ def rtsp_server_unavailable_reason() -> str | None:
     return f"GStreamer RTSP server unusable ({detail}); install .ci/apt-packages.txt"
 
 
+def require_rtsp_server() -> None:
+    """Skips the calling test where the RTSP server cannot run; in CI (CI set) that is a failure."""
+    import os
+
+    import pytest
+
+    reason = rtsp_server_unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the RTSP test server: {reason}")
+        pytest.skip(reason)
+
+
 class RtspServer:
     """The file's H.264 video served on rtsp://127.0.0.1:<free port><path> by a subprocess.
 

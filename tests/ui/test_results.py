@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 
+from realtime.colors import AMBER, GREEN, RED, score_color
 from realtime.faces.geometry import Box
 from realtime.frames import AnalyzedFrame, Frame, TrackedFace, Verdict
 from realtime.playback import FilePlayback
@@ -14,7 +15,6 @@ from realtime.results import ResultStore
 from realtime.sources.av_source import AvSource
 from realtime.sources.demo import render_face_frames
 from ui.alerts import AlertMonitor
-from ui.colors import AMBER, GREEN, RED, score_color
 
 
 def verdict(track_id: int, last_frame: int, p_fake: float, fps: float = 25.0, window: int = 8) -> Verdict:

@@ -12,8 +12,8 @@ import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QImage
 
+from realtime.colors import GREEN, RED, score_color
 from realtime.sources.av_source import AvSource
-from ui.colors import GREEN, RED, score_color
 from ui.window import WindowSettings
 
 WAIT_MS = 30_000

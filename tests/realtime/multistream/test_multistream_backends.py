@@ -16,7 +16,7 @@ from realtime.multistream.config import StreamSettings
 from realtime.multistream.local import ThreadStreams
 from realtime.multistream.sinks import StreamSinks
 from realtime.output import JsonLinesWriter
-from tests.support.rtsp import RtspServer, rtsp_server_unavailable_reason
+from tests.support.rtsp import RtspServer, require_rtsp_server
 
 pytestmark = pytest.mark.slow
 P_FAKE_TOLERANCE = 1e-3
@@ -67,9 +67,7 @@ def assert_same_verdicts(got, expected):
 
 @pytest.fixture(scope="module")
 def rtsp_server(one_face_clip):
-    reason = rtsp_server_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
+    require_rtsp_server()
     with RtspServer(one_face_clip, user="viewer", password=PASSWORD) as server:
         yield server
 

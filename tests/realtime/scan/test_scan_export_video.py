@@ -8,11 +8,11 @@ import av
 import cv2
 import numpy as np
 
+from realtime.colors import RED
 from realtime.faces.detector import FaceDetector
 from realtime.scan import report_json
 from realtime.scan.export_video import export_video
 from realtime.scan.images import decode_png_base64
-from realtime.scan.overlay import RED
 from realtime.scan.reports import report_paths
 from realtime.sources.demo import render_face_frames, write_video
 from tests.realtime.scan.scanning import make_scanner

@@ -1,21 +1,16 @@
 """A real RTSP server on 127.0.0.1 (GStreamer) streaming a face clip into the engine."""
 
 import json
-import os
 
 import pytest
 
-from tests.support.rtsp import RtspServer, rtsp_server_unavailable_reason
+from tests.support.rtsp import RtspServer, require_rtsp_server
 from tests.test_run_live import records, run_live
 
 
 @pytest.fixture(scope="module", autouse=True)
 def rtsp_available() -> None:
-    reason = rtsp_server_unavailable_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide the RTSP test server: {reason}")
-        pytest.skip(reason)
+    require_rtsp_server()
 
 
 def test_engine_scores_a_live_rtsp_stream(one_face_clip, small_checkpoint):

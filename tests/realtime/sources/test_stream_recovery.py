@@ -1,22 +1,17 @@
 """Streams that break: servers killed, stalled or gone; the engine reconnects or gives up cleanly."""
 
-import os
 import time
 
 import pytest
 
 from tests.support.live_process import LiveProcess
-from tests.support.rtsp import RtspServer, rtsp_server_unavailable_reason
+from tests.support.rtsp import RtspServer, require_rtsp_server
 from tests.test_run_live import run_live
 
 
 @pytest.fixture(scope="module", autouse=True)
 def rtsp_available() -> None:
-    reason = rtsp_server_unavailable_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide the RTSP test server: {reason}")
-        pytest.skip(reason)
+    require_rtsp_server()
 
 
 def is_verdict(record: dict) -> bool:

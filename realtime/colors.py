@@ -1,4 +1,4 @@
-"""Colours that say how suspicious a score is (pure functions, no Qt)."""
+"""Colours that say how suspicious a score is: shared by the window and exported videos (pure, no Qt)."""
 
 from __future__ import annotations
 
