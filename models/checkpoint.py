@@ -86,6 +86,7 @@ def save_checkpoint(path: Path, model: nn.Module, spec: ModelSpec, half_precisio
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as tmp:
         torch.save(payload, tmp)
+    os.chmod(tmp.name, 0o644)  # temporary files are private; a checkpoint is an ordinary file
     os.replace(tmp.name, path)
     digest = file_sha256(path)
     checksum_path(path).write_text(f"{digest}  {path.name}\n")

@@ -95,3 +95,8 @@ def load_default_model() -> LoadedModel:
     if DEFAULT_CHECKPOINT.is_file():
         return load_model(DEFAULT_CHECKPOINT)
     return untrained_model()
+
+
+# The original ResNeXt50+LSTM project's layout registers itself; imported last because it
+# calls register_architecture above.
+import models.legacy  # noqa: E402, F401

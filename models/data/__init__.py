@@ -1,0 +1,1 @@
+"""Training data: dataset readers, face-crop cache, fake synthesis and PyTorch datasets."""

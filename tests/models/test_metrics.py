@@ -1,0 +1,71 @@
+"""Metrics and calibration against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from models.calibration import choose_threshold, fit_temperature, sigmoid
+from models.metrics import (
+    average_precision,
+    equal_error_rate,
+    expected_calibration_error,
+    rates_at_threshold,
+    roc_auc,
+    roc_curve,
+)
+
+
+def test_auc_known_values() -> None:
+    labels = np.array([0, 0, 1, 1])
+    assert roc_auc(labels, np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx(0.75)
+    assert roc_auc(labels, np.array([0.1, 0.2, 0.3, 0.4])) == 1.0
+    assert roc_auc(labels, np.array([0.4, 0.3, 0.2, 0.1])) == 0.0
+    assert roc_auc(labels, np.full(4, 0.5)) == 0.5  # ties count half
+    assert roc_auc(np.array([0, 1, 1]), np.array([0.5, 0.5, 0.9])) == pytest.approx(0.75)
+    assert math.isnan(roc_auc(np.array([1, 1]), np.array([0.2, 0.3])))
+
+
+def test_average_precision_and_eer() -> None:
+    labels = np.array([0, 0, 1, 1])
+    scores = np.array([0.1, 0.4, 0.35, 0.8])
+    # Ranked: 0.8 (fake), 0.4 (real), 0.35 (fake), 0.1 (real): precision 1 at recall 0.5, 2/3 at recall 1.
+    assert average_precision(labels, scores) == pytest.approx(0.5 * 1.0 + 0.5 * 2 / 3)
+    assert equal_error_rate(labels, np.array([0.1, 0.2, 0.3, 0.4])) == 0.0
+    assert equal_error_rate(labels, scores) == pytest.approx(0.5)
+
+
+def test_roc_curve_end_points() -> None:
+    fpr, tpr, thresholds = roc_curve(np.array([0, 1, 0, 1]), np.array([0.2, 0.9, 0.6, 0.4]))
+    assert fpr[0] == 0.0 and tpr[0] == 0.0 and fpr[-1] == 1.0 and tpr[-1] == 1.0
+    assert np.all(np.diff(thresholds) < 0)
+
+
+def test_rates_and_ece() -> None:
+    labels = np.array([0, 0, 0, 1, 1])
+    probabilities = np.array([0.1, 0.6, 0.2, 0.7, 0.3])
+    rates = rates_at_threshold(labels, probabilities, 0.5)
+    assert rates == {"accuracy": pytest.approx(0.6), "fpr": pytest.approx(1 / 3), "tpr": pytest.approx(0.5)}
+    # Within each bin the fraction of fakes equals the mean probability: perfectly calibrated.
+    labels = np.array([0, 0, 0, 1] * 25 + [1, 1, 1, 0] * 25)
+    probabilities = np.array([0.25] * 100 + [0.75] * 100)
+    assert expected_calibration_error(labels, probabilities) == pytest.approx(0.0, abs=1e-9)
+    assert expected_calibration_error(np.array([0, 1]), np.array([1.0, 0.0])) == pytest.approx(1.0)
+
+
+def test_temperature_recovered_from_simulated_scores() -> None:
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2, size=20000)
+    labels = (rng.random(20000) < sigmoid(true_logits)).astype(float)
+    # An over-confident model: logits three times too large.
+    assert fit_temperature(true_logits * 3.0, labels) == pytest.approx(3.0, rel=0.08)
+
+
+def test_threshold_bounds_real_false_positives() -> None:
+    reals = np.linspace(0.0, 0.95, 100)
+    threshold = choose_threshold(reals, max_fpr=0.1)
+    assert np.mean(reals >= threshold) <= 0.1
+    assert threshold > 0.5
+    assert choose_threshold(np.full(50, 0.2), max_fpr=0.1) == 0.5  # the floor when reals score low
