@@ -43,3 +43,5 @@ bench: setup
 	$(PY) -m benchmarks.live
 	$(PY) -m benchmarks.live --faces 4
 	$(PY) -m benchmarks.live --rtsp
+	$(PY) -m benchmarks.scan_speed
+	$(PY) -m benchmarks.streams
