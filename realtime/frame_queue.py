@@ -84,10 +84,6 @@ class BoundedQueue(Generic[T]):
             self._not_empty.notify_all()
             self._not_full.notify_all()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)

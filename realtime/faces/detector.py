@@ -67,9 +67,12 @@ class FaceDetector:
             return frame_rgb, 1.0
         return cv2.resize(frame_rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
 
-    def detect(self, frame_rgb: np.ndarray) -> list[DetectedFace]:
-        """Faces in an RGB uint8 frame, largest first, in full-frame coordinates."""
-        small, scale = self.downscale(frame_rgb)
+    def detect(self, frame_rgb: np.ndarray, downscaled: tuple[np.ndarray, float] | None = None) -> list[DetectedFace]:
+        """Faces in an RGB uint8 frame, largest first, in full-frame coordinates.
+
+        ``downscaled`` is this frame's :meth:`downscale` result when the caller already has it.
+        """
+        small, scale = downscaled or self.downscale(frame_rgb)
         faces = self.detect_downscaled(small, scale)
         if faces or scale >= 1.0:
             return faces

@@ -68,12 +68,12 @@ class FaceStage:
         if self._frames_since_detect % self.detect_every == 0:
             result.detected = True
             self.detections_run += 1
-            faces = self.detector.detect(frame.image)
+            small, scale = self.detector.downscale(frame.image)  # shared by detection and motion tracking
+            faces = self.detector.detect(frame.image, (small, scale))
             update = self.tracker.update([(face.box, face.landmarks) for face in faces])
             result.ended_tracks.extend(update.ended)
             self.track_ids_seen.update(update.started)
             if self.track_motion:
-                small, scale = self.detector.downscale(frame.image)
                 self._motion = {}
                 for track in self.tracker.tracks:
                     if track.confirmed:
