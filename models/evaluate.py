@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 from models.calibration import sigmoid
-from models.data.datasets import CachedClip, load_bank, to_tensor
+from models.data.datasets import CachedClip, load_bank, method_family, to_tensor
 from models.data.prepare import DEFAULT_CACHE, read_index
-from models.data.splits import TEST, VAL, assign_splits, is_seen_method
+from models.data.splits import SEEN_METHOD_PREFIXES, TEST, VAL, assign_splits, is_seen_method
 from models.data.synthesis import sample_blend_params, self_blend_window
 from models.metrics import roc_curve, summary
 from models.registry import LoadedModel, load_model
@@ -113,19 +113,31 @@ def subset_report(scores: list[ClipScores], threshold: float) -> dict:
     }
 
 
-def build_subsets(scores: list[ClipScores], split_of: dict[str, str], split: str) -> dict[str, list[ClipScores]]:
-    """Named subsets of one split: every subset pairs the split's real clips with some of its fakes."""
+def build_subsets(
+    scores: list[ClipScores],
+    split_of: dict[str, str],
+    split: str,
+    seen_methods: tuple[str, ...] = SEEN_METHOD_PREFIXES,
+) -> dict[str, list[ClipScores]]:
+    """Named subsets of one split: every subset pairs the split's real clips with some of its fakes.
+    Per-method subsets group a method's variants (all DeepFaceLive DFM models form one)."""
+
+    def seen(method: str) -> bool:
+        return is_seen_method(method, seen_methods)
+
     in_split = [s for s in scores if split_of.get(s.clip_id.split("#")[0]) == split]
     reals = [s for s in in_split if not s.label]
     provided = [s for s in in_split if s.label and not s.clip_id.endswith("#self_blend")]
     subsets = {
         f"{split}_all_provided": reals + provided,
-        f"{split}_seen_method": reals + [s for s in provided if is_seen_method(s.method)],
-        f"{split}_unseen_methods": reals + [s for s in provided if not is_seen_method(s.method)],
+        f"{split}_seen_methods": reals + [s for s in provided if seen(s.method)],
+        f"{split}_unseen_methods": reals + [s for s in provided if not seen(s.method)],
         f"{split}_self_blend": reals + [s for s in in_split if s.clip_id.endswith("#self_blend")],
     }
-    for method in sorted({s.method for s in provided if not is_seen_method(s.method)}):
-        subsets[f"{split}_method: {method}"] = reals + [s for s in provided if s.method == method]
+    for family in sorted({method_family(s.method) for s in provided}):
+        status = "seen" if seen(family) else "unseen"
+        members = [s for s in provided if method_family(s.method) == family]
+        subsets[f"{split}_method ({status}): {family}"] = reals + members
     return {name: members for name, members in subsets.items() if any(s.label for s in members)}
 
 
@@ -153,22 +165,33 @@ def plot_roc(subsets: dict[str, list[ClipScores]], path: Path, title: str) -> No
     plt.close(figure)
 
 
-def evaluate(model_path: Path, cache: Path, splits: list[str], out_json: Path, out_png: Path) -> dict:
-    """Scores the chosen splits, writes the JSON report and ROC PNG, returns the report."""
+def evaluate(
+    model_path: Path,
+    cache: Path,
+    splits: list[str],
+    out_json: Path,
+    out_png: Path,
+    seen_methods: tuple[str, ...] | None = None,
+) -> dict:
+    """Scores the chosen splits, writes the JSON report and ROC PNG, returns the report. The split and
+    the seen methods are the checkpoint's own unless ``seen_methods`` overrides them (to compare two
+    checkpoints on one split)."""
     loaded = load_model(model_path)
     spec = loaded.spec
+    seen = tuple(seen_methods or spec.metrics.get("seen_methods") or SEEN_METHOD_PREFIXES)
     entries = read_index(cache)
-    split_of = assign_splits(entries, seed=int(spec.metrics.get("split_seed", 0)))
+    split_of = assign_splits(entries, seed=int(spec.metrics.get("split_seed", 0)), seen_methods=seen)
     bank = load_bank(cache, {clip_id for clip_id, split in split_of.items() if split in splits})
     scores = score_bank(loaded, bank, self_blend_reals=True)
     subsets: dict[str, list[ClipScores]] = {}
     for split in splits:
-        subsets.update(build_subsets(scores, split_of, split))
+        subsets.update(build_subsets(scores, split_of, split, seen))
     report = {
         "model": str(model_path),
         "threshold": spec.threshold,
         "temperature": spec.temperature,
         "window": spec.window,
+        "seen_methods": list(seen),
         "video_score": "mean over windows of the max over faces (cache: largest face per frame)",
         "subsets": {name: subset_report(members, spec.threshold) for name, members in subsets.items()},
         "clips": [
@@ -200,10 +223,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--splits", nargs="+", default=[TEST, VAL], choices=[TEST, VAL, "train"])
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default: <model>.eval.json)")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--seen-methods",
+        default=None,
+        help='"|"-separated method prefixes to treat as seen (default: those the checkpoint was trained on)',
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     out_json = args.out or args.model.with_suffix(".eval.json")
-    report = evaluate(args.model, args.cache.expanduser(), args.splits, out_json, out_json.with_suffix(".roc.png"))
+    seen = tuple(p.strip() for p in args.seen_methods.split("|") if p.strip()) if args.seen_methods else None
+    report = evaluate(
+        args.model, args.cache.expanduser(), args.splits, out_json, out_json.with_suffix(".roc.png"), seen
+    )
     for name, figures in report["subsets"].items():
         video, frame = figures["video"], figures["frame"]
         print(

@@ -29,9 +29,9 @@ from torch.utils.data import DataLoader
 from models.backbones import backbone_defaults
 from models.calibration import choose_threshold, fit_temperature, sigmoid
 from models.checkpoint import ModelSpec, save_checkpoint
-from models.data.datasets import EvalWindow, SynthesisWindowDataset, evaluation_windows, load_bank, to_tensor
+from models.data.datasets import EvalWindow, MixConfig, SynthesisWindowDataset, evaluation_windows, load_bank, to_tensor
 from models.data.prepare import DEFAULT_CACHE, read_index
-from models.data.splits import TRAIN, VAL, assign_splits, is_seen_method
+from models.data.splits import SEEN_METHOD_PREFIXES, TRAIN, VAL, assign_splits, is_seen_method
 from models.metrics import roc_auc
 from models.registry import build_model
 from models.temporal import LstmHead
@@ -72,6 +72,18 @@ class TrainConfig:
     split_seed: int = 0
     seed: int = 0
     workers: int = 1  # data loader processes (synthesis and augmentation)
+    seen_methods: str = "|".join(SEEN_METHOD_PREFIXES)  # "|"-separated method prefixes trained on
+    self_blend_share: float = MixConfig.self_blend  # of training samples; reals are always half
+    swap_share: float = MixConfig.swap
+    provided_share: float = MixConfig.provided_fake  # provided fakes of seen methods, method-balanced
+
+    @property
+    def seen_method_prefixes(self) -> tuple[str, ...]:
+        return tuple(prefix.strip() for prefix in self.seen_methods.split("|") if prefix.strip())
+
+    @property
+    def mix(self) -> MixConfig:
+        return MixConfig(self_blend=self.self_blend_share, swap=self.swap_share, provided_fake=self.provided_share)
 
 
 def seed_everything(seed: int) -> None:
@@ -334,14 +346,16 @@ def featurize_dataset(
     return np.concatenate(features), np.concatenate(labels)
 
 
-def build_training_sets(entries: list[dict], splits: dict[str, str]) -> dict[str, list[str]]:
+def build_training_sets(
+    entries: list[dict], splits: dict[str, str], seen_methods: tuple[str, ...] = SEEN_METHOD_PREFIXES
+) -> dict[str, list[str]]:
     """Clip ids by role: train reals, train provided fakes (seen methods only), validation clips."""
     roles: dict[str, list[str]] = {"train_real": [], "train_fake": [], "val": []}
     for entry in entries:
         split = splits[entry["clip_id"]]
         if split == TRAIN and entry["label"] == "real":
             roles["train_real"].append(entry["clip_id"])
-        elif split == TRAIN and is_seen_method(entry["method"]):
+        elif split == TRAIN and is_seen_method(entry["method"], seen_methods):
             roles["train_fake"].append(entry["clip_id"])
         elif split == VAL:
             roles["val"].append(entry["clip_id"])
@@ -354,8 +368,9 @@ def train(cache: Path, out: Path, config: TrainConfig) -> dict:
     device, amp = device_and_amp()
     started = time.monotonic()
     entries = read_index(cache)
-    splits = assign_splits(entries, seed=config.split_seed)
-    roles = build_training_sets(entries, splits)
+    seen = config.seen_method_prefixes
+    splits = assign_splits(entries, seed=config.split_seed, seen_methods=seen)
+    roles = build_training_sets(entries, splits, seen)
     bank = load_bank(cache, set(roles["train_real"] + roles["train_fake"] + roles["val"]))
     defaults = backbone_defaults("efficientnet_lite0")
     cache_config = json.loads((cache / "config.json").read_text())
@@ -381,6 +396,7 @@ def train(cache: Path, out: Path, config: TrainConfig) -> dict:
         spec.std,
         epoch_size=config.batch_size * 200,
         seed=config.seed,
+        mix=config.mix,
     )
     val_frames = evaluation_windows(
         bank, roles["val"], 1, config.val_windows_per_clip * 2, synthesize=True, seed=config.seed
@@ -410,6 +426,7 @@ def train(cache: Path, out: Path, config: TrainConfig) -> dict:
         spec.std,
         epoch_size=config.stage2_windows,
         seed=config.seed + 1,
+        mix=config.mix,
     )
     train_features, train_labels = featurize_dataset(model, window_set, device, config.workers)
     warm_start_lstm_head(model.head, frame_head.to(device), warm_start_scale(frame_head, train_features))
@@ -428,7 +445,8 @@ def train(cache: Path, out: Path, config: TrainConfig) -> dict:
         "val_window_auc": roc_auc(val_labels, val_logits),
         "val_real_window_fpr": float(np.mean(probabilities[val_labels == 0] >= threshold)),
         "split_seed": config.split_seed,
-        "split": "identity-grouped (models.data.splits); DeepFaceLive is the only seen fake method",
+        "split": "identity-grouped (models.data.splits); fakes of other methods are test-only",
+        "seen_methods": list(seen),
         "train_config": asdict(config),
         "train_minutes": round((time.monotonic() - started) / 60.0, 1),
     }

@@ -96,6 +96,19 @@ def to_tensor(images: np.ndarray, mean: tuple[float, float, float], std: tuple[f
     return (tensor - mean_t) / std_t
 
 
+def method_family(method: str) -> str:
+    """The method without its variant: DeepFaceLive swaps of every DFM model form one family."""
+    return method.split(" (")[0]
+
+
+def group_by_method_family(bank: dict[str, CachedClip], clip_ids: list[str]) -> list[list[str]]:
+    """``clip_ids`` grouped by method family, in a stable order."""
+    families: dict[str, list[str]] = {}
+    for clip_id in clip_ids:
+        families.setdefault(method_family(bank[clip_id].entry["method"]), []).append(clip_id)
+    return [families[name] for name in sorted(families)]
+
+
 class SynthesisWindowDataset(Dataset):
     """Random windows: real crops, self-blends and swaps made from them, and provided fakes.
 
@@ -122,6 +135,7 @@ class SynthesisWindowDataset(Dataset):
         self.bank = bank
         self.real_ids = sorted(real_ids)
         self.fake_ids = sorted(fake_ids)
+        self.fake_families = group_by_method_family(bank, self.fake_ids)
         self.length = length
         self.input_size = input_size
         self.mean, self.std = mean, std
@@ -152,7 +166,9 @@ class SynthesisWindowDataset(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         kind = int(rng.choice(len(KINDS), p=self.probabilities))
         if KINDS[kind] == "provided_fake":
-            _, crops, _ = self._random_window(rng, self.fake_ids)
+            # Method first, then clip: a method with few clips is seen as often as one with many.
+            family = self.fake_families[int(rng.integers(len(self.fake_families)))]
+            _, crops, _ = self._random_window(rng, family)
             return crops, 1, kind
         clip, crops, landmarks = self._random_window(rng, self.real_ids)
         if KINDS[kind] == "real":

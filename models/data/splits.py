@@ -24,6 +24,14 @@ def _rank(seed: int, unit: str) -> str:
     return hashlib.sha1(f"{seed}:{unit}".encode()).hexdigest()
 
 
+def seen_method_family(method: str, seen_methods: Iterable[str] = SEEN_METHOD_PREFIXES) -> int | None:
+    """Index of the first seen-method prefix ``method`` starts with (None: real or unseen)."""
+    for index, prefix in enumerate(seen_methods):
+        if method.startswith(prefix):
+            return index
+    return None
+
+
 def assign_splits(
     entries: list[dict],
     seed: int = 0,
@@ -31,15 +39,22 @@ def assign_splits(
     test_fraction: float = 0.3,
     seen_methods: Iterable[str] = SEEN_METHOD_PREFIXES,
 ) -> dict[str, str]:
-    """clip_id -> split. Identities are shuffled by a seeded hash within two strata (identities that
-    have seen-method fakes, and real-only identities) and cut into test, validation and train parts.
+    """clip_id -> split. Identities are shuffled by a seeded hash within strata and cut into test,
+    validation and train parts. Strata: identities with fakes of each seen-method prefix (one stratum per
+    prefix, in order, an identity going to its first), then real-only identities. One stratum per prefix
+    keeps the assignment of earlier strata unchanged when a method is added to ``seen_methods``.
     """
     seen_methods = tuple(seen_methods)
     unseen = {e["identity"] for e in entries if not is_seen_method(e["method"], seen_methods)}
-    with_fakes = {e["identity"] for e in entries if e["label"] == "fake"} - unseen
-    real_only = {e["identity"] for e in entries} - with_fakes - unseen
+    family_of_identity: dict[str, int] = {}
+    for entry in entries:
+        family = seen_method_family(entry["method"], seen_methods) if entry["label"] == "fake" else None
+        if family is not None and entry["identity"] not in unseen:
+            family_of_identity[entry["identity"]] = min(family, family_of_identity.get(entry["identity"], family))
+    strata = [{i for i, f in family_of_identity.items() if f == index} for index in range(len(seen_methods))]
+    real_only = {e["identity"] for e in entries} - set(family_of_identity) - unseen
     split_of_identity = {identity: TEST for identity in unseen}
-    for stratum in (with_fakes, real_only):
+    for stratum in (*strata, real_only):
         ordered = sorted(stratum, key=lambda unit: _rank(seed, unit))
         test_count = round(len(ordered) * test_fraction)
         val_count = round(len(ordered) * val_fraction)

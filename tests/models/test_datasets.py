@@ -9,10 +9,10 @@ from models.data.datasets import KINDS, CachedClip, MixConfig, SynthesisWindowDa
 from tests.support.synthetic_faces import face_crop
 
 
-def clip(clip_id: str, identity: str, segments: list[int], label: str = "real") -> CachedClip:
+def clip(clip_id: str, identity: str, segments: list[int], label: str = "real", method: str = "none") -> CachedClip:
     crop, points = face_crop(64, seed=len(clip_id))
     count = len(segments)
-    entry = {"clip_id": clip_id, "identity": identity, "label": label, "method": "none"}
+    entry = {"clip_id": clip_id, "identity": identity, "label": label, "method": method}
     return CachedClip(entry, np.stack([crop] * count), np.stack([points] * count), np.array(segments))
 
 
@@ -50,3 +50,16 @@ def test_augmentation_is_shared_across_a_window() -> None:
     assert out.shape == (3, 64, 64, 3) and out.dtype == np.uint8
     assert np.array_equal(out[0], out[2])
     np.testing.assert_array_equal(augment_window(window, identity_params(), 96)[0], crop)
+
+
+def test_provided_fakes_are_balanced_by_method_family() -> None:
+    swaps = [clip("s" * (i + 1), f"p{i}", [0] * 2, "fake", f'face swap: X (model "{i}")') for i in range(6)]
+    talker = clip("t" * 20, "t", [0] * 2, "fake", "talking head: Y (demo)")
+    bank = {c.clip_id: c for c in (clip("a", "p", [0] * 2), *swaps, talker)}
+    mix = MixConfig(self_blend=0.0, swap=0.0, provided_fake=0.5)
+    fakes = [c.clip_id for c in (*swaps, talker)]
+    dataset = SynthesisWindowDataset(bank, ["a"], fakes, 1, 48, (0.5,) * 3, (0.5,) * 3, epoch_size=400, mix=mix)
+    provided = [crops for crops, label, _ in map(dataset.sample, range(400)) if label == 1]
+    from_talker = [np.array_equal(crops[0], talker.crops[0]) for crops in provided]
+    assert len(provided) > 150
+    assert 0.4 < np.mean(from_talker) < 0.6  # one clip of its family against six swaps of theirs

@@ -27,3 +27,17 @@ def test_identities_never_cross_splits() -> None:
     assert counts["train"] > counts["val"] > 0
     assert assign_splits(entries, seed=0) == splits
     assert assign_splits(entries, seed=1) != splits
+
+
+def test_adding_a_seen_method_keeps_earlier_assignments() -> None:
+    entries = []
+    for person in range(12):
+        entries.append(entry(f"r{person}", "real", "none", f"dfl{person}"))
+        entries.append(entry(f"f{person}", "fake", "face swap: DeepFaceLive x", f"dfl{person}"))
+    entries += [entry(f"solo{i}", "real", "none", f"solo{i}") for i in range(10)]
+    entries += [entry(f"talk{i}", "fake", "talking head: SadTalker", f"talker{i}") for i in range(10)]
+    before = assign_splits(entries, seed=0)
+    after = assign_splits(entries, seed=0, seen_methods=("face swap: DeepFaceLive", "talking head: SadTalker"))
+    talkers = {f"talk{i}" for i in range(10)}
+    assert {k: v for k, v in after.items() if k not in talkers} == {k: v for k, v in before.items() if k not in talkers}
+    assert {after[t] for t in talkers} == {"train", "val", "test"}

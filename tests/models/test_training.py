@@ -126,7 +126,7 @@ def test_evaluate_writes_report_and_plot(trained_checkpoint: Path, tiny_cache: P
     assert (tmp_path / "roc.png").stat().st_size > 1000
     assert json.loads((tmp_path / "eval.json").read_text())["threshold"] == report["threshold"]
     subsets = report["subsets"]
-    assert "test_seen_method" in subsets and "test_self_blend" in subsets
+    assert "test_seen_methods" in subsets and "test_self_blend" in subsets
     for figures in subsets.values():
         assert 0.0 <= figures["video"]["auc"] <= 1.0
         assert figures["frame"]["count"] >= figures["window"]["count"] >= figures["video"]["count"]
