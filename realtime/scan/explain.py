@@ -10,7 +10,7 @@ of the registry (it looks for the backbone's last ``Conv2d``); the Qt app can ca
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from realtime.faces.geometry import Box
 from realtime.frames import Verdict
 from realtime.scan.decode import demux_frames
 from realtime.scan.scan import Bounds, ScanResult
+from realtime.sources.av_source import upright
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,17 @@ class GradCam:
     window under ``no_grad``, so memory stays that of a few crops whatever the window length.
     """
 
-    def __init__(self, model: nn.Module, spec: ModelSpec, device: torch.device) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        spec: ModelSpec,
+        device: torch.device,
+        embed: Callable[[list[np.ndarray]], torch.Tensor] | None = None,
+    ) -> None:
+        """``embed`` (e.g. the engine's :meth:`CropScorer.embed`, ONNX Runtime on CPU) computes the
+        features of the crops that need no gradient; default: the model's own backbone."""
         self.model = copy.deepcopy(model).float().to(device).eval()
+        self.embed = embed
         self.layer = last_conv(self.model)
         self.device = device
         self.mean = torch.tensor(spec.mean, device=device).view(1, 3, 1, 1)
@@ -72,7 +82,11 @@ class GradCam:
         batch = torch.from_numpy(np.stack(crops)).to(self.device).permute(0, 3, 1, 2).float().div(255.0)
         batch = (batch - self.mean) / self.std
         with torch.no_grad():
-            features = self.model.embed(batch)
+            if self.embed is not None:
+                # clone(): a normal tensor, as inference-mode tensors cannot enter autograd.
+                features = self.embed(crops).to(self.device, torch.float32).clone()
+            else:
+                features = self.model.embed(batch)
         captured: list[torch.Tensor] = []
         handle = self.layer.register_forward_hook(lambda _m, _i, output: captured.append(output))
         try:
@@ -130,16 +144,76 @@ def read_crops(path: Path, wanted: dict[int, list[Bounds]], spec: ModelSpec) -> 
             if decoded.index > last:
                 break
             if decoded.index in wanted:
-                image = decoded.upright_rgb()
-                for box in wanted[decoded.index]:
-                    crops[(decoded.index, box)] = square_crop(image, Box(*box), spec.crop_margin, spec.input_size)
+                crops.update(cut(decoded.upright_rgb(), decoded.index, wanted[decoded.index], spec))
     return crops
 
 
+def cut(image: np.ndarray, index: int, boxes: list[Bounds], spec: ModelSpec) -> dict[tuple[int, Bounds], np.ndarray]:
+    """The engine's crops of ``boxes`` in frame ``index``."""
+    return {(index, box): square_crop(image, Box(*box), spec.crop_margin, spec.input_size) for box in boxes}
+
+
+def read_crops_seeking(
+    path: Path,
+    wanted: dict[int, list[Bounds]],
+    times: dict[int, float],
+    first_pts_s: float,
+    spec: ModelSpec,
+) -> dict[tuple[int, Bounds], np.ndarray] | None:
+    """Like :func:`read_crops`, but seeks to each window instead of decoding the file from its start, so
+    the cost does not grow with the file's length. Frames are matched by timestamp (``times``: frame
+    index -> pts_s of the scan, counted from ``first_pts_s``). None when any wanted frame is not found
+    this way (missing timestamps, damaged file): the caller then decodes from the start.
+    """
+    crops: dict[tuple[int, Bounds], np.ndarray] = {}
+    index_at = {round(times[index], 6): index for index in wanted}
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for run in contiguous_runs(sorted(wanted)):
+            end_s = times[run[-1]]
+            container.seek(int((first_pts_s + times[run[0]]) / stream.time_base), stream=stream, backward=True)
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.InvalidDataError:
+                    return None
+                for frame in frames:
+                    if frame.time is None:
+                        return None
+                    at = float(frame.time) - first_pts_s
+                    index = index_at.get(round(at, 6))
+                    if index is not None and index in wanted:
+                        image = upright(frame.to_ndarray(format="rgb24"), frame.rotation)
+                        crops.update(cut(image, index, wanted[index], spec))
+                if packet.pts is not None and packet.pts * stream.time_base - first_pts_s > end_s + 1.0:
+                    break  # past the run (with slack for B-frame reordering)
+    found = {index for index, _ in crops}
+    return crops if found == set(wanted) else None
+
+
+def contiguous_runs(indices: list[int], gap: int = 30) -> list[list[int]]:
+    """Sorted frame indices split where two neighbours are more than ``gap`` frames apart (one seek each)."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index - runs[-1][-1] <= gap:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
 def explain(
-    path: Path, result: ScanResult, model: nn.Module, spec: ModelSpec, device: torch.device, count: int
+    path: Path,
+    result: ScanResult,
+    model: nn.Module,
+    spec: ModelSpec,
+    device: torch.device,
+    count: int,
+    embed: Callable[[list[np.ndarray]], torch.Tensor] | None = None,
 ) -> list[Explanation]:
-    """Grad-CAM of the ``count`` most suspicious windows of a finished scan (one extra decode of the file)."""
+    """Grad-CAM of the ``count`` most suspicious windows of a finished scan (decoding only around those
+    windows where the file has timestamps; ``embed`` as in :class:`GradCam`)."""
     chosen = [(v, window_boxes(result, v)) for v in pick_windows(result.verdicts, count)]
     chosen = [(v, boxes) for v, boxes in chosen if boxes]
     if not chosen:
@@ -148,8 +222,13 @@ def explain(
     for _, boxes in chosen:
         for index, box in boxes:
             wanted.setdefault(index, []).append(box)
-    crops = read_crops(path, wanted, spec)
-    cam = GradCam(model, spec, device)
+    crops = None
+    if result.first_pts_s is not None:
+        times = {frame.index: frame.pts_s for frame in result.frames if frame.index in wanted}
+        crops = read_crops_seeking(path, wanted, times, result.first_pts_s, spec)
+    if crops is None:
+        crops = read_crops(path, wanted, spec)
+    cam = GradCam(model, spec, device, embed)
     explanations = []
     for verdict, boxes in chosen:
         window = [crops[item] for item in boxes]

@@ -89,7 +89,15 @@ class Scanner:
             return FileOutcome(video, paths, "failed", error=result.error)
         found = []
         if self.explanations and result.verdicts and not result.interrupted:
-            found = explain(video, result, self.scorer.model, self.loaded.spec, self.scorer.device, self.explanations)
+            found = explain(
+                video,
+                result,
+                self.scorer.model,
+                self.loaded.spec,
+                self.scorer.device,
+                self.explanations,
+                self.scorer.embed,
+            )
         report = build_report(
             media, self.model, self.settings, result, found, str(self.scorer.device), self.scorer.runtime
         )

@@ -40,6 +40,7 @@ class ScanResult:
     elapsed_s: float
     interrupted: bool = False
     error: str | None = None
+    first_pts_s: float | None = None  # container time of frame 0 (frame pts_s count from it), if known
     frame_indices: list[int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,4 +113,5 @@ class FileScan:
             elapsed_s=time.monotonic() - started,
             interrupted=self.interrupted,
             error=error,
+            first_pts_s=self.source.first_pts_s,
         )

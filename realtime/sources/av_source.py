@@ -47,6 +47,8 @@ class AvSource:
         self._container: av.container.InputContainer | None = None
         self.fps: float | None = None
         self.decode_errors = 0  # damaged packets skipped
+        # Container time of the first frame (frame pts_s count from it); None without timestamps.
+        self.first_pts_s: float | None = None
         self.decode_gaps: list[list[float | None]] = []  # [start_s, end_s] spans lost to them
 
     def open(self) -> None:
@@ -93,6 +95,7 @@ class AvSource:
                     pts_s = float(decoded.time) if decoded.time is not None else index / fps
                     if first_pts is None:
                         first_pts, wall_start = pts_s, time.monotonic()
+                        self.first_pts_s = pts_s if decoded.time is not None else None
                     pts_s -= first_pts
                     if broken_since_s is not None:
                         self.decode_gaps.append([round(broken_since_s, 3), round(pts_s, 3)])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
 
 from models.checkpoint import ModelSpec
 from realtime.frames import Verdict
-from realtime.scan.explain import GradCam, pick_windows
+from realtime.scan.explain import GradCam, contiguous_runs, pick_windows, read_crops, read_crops_seeking
+from realtime.sources.av_source import AvSource
 
 
 class RedDetector(nn.Module):
@@ -62,3 +66,39 @@ def test_pick_windows_takes_the_highest_scores_without_overlap_within_a_face():
     picked = pick_windows(verdicts, 3)
     assert [(v.track_id, v.first_frame, v.p_fake) for v in picked] == [(1, 3, 0.95), (2, 3, 0.80), (1, 30, 0.70)]
     assert pick_windows(verdicts, 0) == []
+
+
+def test_grad_cam_with_engine_features_matches_its_own_backbone():
+    spec = ModelSpec(input_size=32, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    rng = np.random.default_rng(3)
+    crops = [rng.integers(0, 255, (32, 32, 3), dtype=np.uint8) for _ in range(4)]
+    model = RedDetector()
+
+    @torch.inference_mode()
+    def engine_embed(batch: list[np.ndarray]) -> torch.Tensor:
+        tensor = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).float().div(255.0)
+        return model.embed(tensor)
+
+    own = GradCam(model, spec, torch.device("cpu"))(crops, explained=(1, 3))
+    engine = GradCam(model, spec, torch.device("cpu"), engine_embed)(crops, explained=(1, 3))
+    np.testing.assert_allclose(engine, own, atol=1e-5)
+
+
+def test_seeking_reader_cuts_the_same_crops_as_decoding_from_the_start(one_face_clip: Path):
+    source = AvSource(str(one_face_clip), live=False)
+    source.open()
+    times = {frame.index: frame.pts_s for frame in source.frames(threading.Event())}
+    first_pts_s = source.first_pts_s
+    source.close()
+    assert first_pts_s is not None and len(times) == 75
+    box = (180.0, 60.0, 380.0, 260.0)
+    wanted = {index: [box] for index in [*range(30, 36), *range(60, 66)]}  # two runs, past keyframes
+    spec = ModelSpec(input_size=64)
+    sequential = read_crops(one_face_clip, wanted, spec)
+    seeking = read_crops_seeking(one_face_clip, wanted, times, first_pts_s, spec)
+    assert seeking is not None and seeking.keys() == sequential.keys() and len(seeking) == 12
+    for key, crop in sequential.items():
+        np.testing.assert_array_equal(seeking[key], crop)
+    half_frame_off = {index: t + 0.02 for index, t in times.items()}
+    assert read_crops_seeking(one_face_clip, wanted, half_frame_off, first_pts_s, spec) is None
+    assert contiguous_runs([1, 2, 3, 50, 51]) == [[1, 2, 3], [50, 51]]
