@@ -1,0 +1,156 @@
+"""One tile of the stream grid: live video with face boxes, the stream's name, a max-p_fake bar, figures, alerts."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from realtime.colors import RED, score_color
+from realtime.faces.crops import square_crop
+from realtime.frames import AnalyzedFrame
+from ui.grid_feed import StreamFigures
+from ui.widgets import FaceOverlay, VideoView, qcolor
+
+BORDER_PX = 4
+QUIET_BORDER = (60, 60, 60)
+TILE_BACKGROUND = (24, 24, 24)
+THUMBNAIL_PX = 48
+
+
+class ScoreBar(QWidget):
+    """A horizontal bar of one p_fake against the threshold (a white tick), coloured like the face boxes."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value: float | None = None
+        self.setFixedHeight(18)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self._font = QFont()
+        self._font.setPixelSize(12)
+
+    def set_value(self, value: float | None) -> None:
+        if value != self.value:
+            self.value = value
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        width, height = self.width(), self.height()
+        painter.fillRect(self.rect(), QColor(55, 55, 55))
+        if self.value is not None:
+            filled = round(width * min(max(self.value, 0.0), 1.0))
+            painter.fillRect(0, 0, filled, height, qcolor(score_color(self.value, self.threshold)))
+        tick = round(width * self.threshold)
+        painter.setPen(QPen(Qt.white, 2))
+        painter.drawLine(tick, 0, tick, height)
+        painter.setFont(self._font)
+        text = "no face scored" if self.value is None else f"max p_fake {self.value:.2f}"
+        painter.setPen(Qt.white)
+        painter.drawText(QRectF(6, 0, width - 12, height), Qt.AlignLeft | Qt.AlignVCenter, text)
+        painter.end()
+
+
+def figures_text(figures: StreamFigures) -> str:
+    """``12.3 fps · 41 ms · 1 face · 0 alerts · running``."""
+    latency = "-" if figures.latency_ms is None else f"{figures.latency_ms:.0f}"
+    faces = "face" if figures.faces == 1 else "faces"
+    alerts = "alert" if figures.alerts == 1 else "alerts"
+    return (
+        f"{figures.fps:.1f} fps · {latency} ms · {figures.faces} {faces} · {figures.alerts} {alerts} · {figures.state}"
+    )
+
+
+class StreamTile(QWidget):
+    """One stream in the grid. A red border marks an alert until the tile is clicked; a double-click asks to focus."""
+
+    double_clicked = pyqtSignal(str)
+
+    def __init__(self, name: str, masked_source: str, threshold: float) -> None:
+        super().__init__()
+        self.name = name
+        self.threshold = threshold
+        self.alerting = False
+        self.frames_shown = 0
+        self.shown: AnalyzedFrame | None = None
+        self.title = QLabel(f"<b>{name}</b>  {html.escape(masked_source)}")
+        self.title.setTextFormat(Qt.RichText)
+        self.title.setToolTip(masked_source)
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long URL must not widen the grid
+        self.video = VideoView()
+        self.video.setMinimumSize(160, 90)
+        self.video.message = "waiting for frames…"
+        self.bar = ScoreBar(threshold)
+        self.figures = QLabel("-")
+        self.figures.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        for label in (self.title, self.figures):
+            label.setStyleSheet("color: white;")
+            label.setTextInteractionFlags(Qt.NoTextInteraction)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(BORDER_PX + 2, BORDER_PX + 2, BORDER_PX + 2, BORDER_PX + 2)
+        layout.setSpacing(3)
+        layout.addWidget(self.title)
+        layout.addWidget(self.video, 1)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.figures)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 340)
+
+    def show_frame(self, analyzed: AnalyzedFrame, scores: dict[int, float]) -> None:
+        """Shows the newest analysed frame, each face boxed with its newest score."""
+        overlays = []
+        for face in analyzed.faces:
+            p_fake = scores.get(face.track_id)
+            overlays.append(FaceOverlay(face.track_id, face.box, p_fake, score_color(p_fake, self.threshold), False))
+        if self.shown is None:
+            self.video.message = ""
+        self.shown = analyzed
+        self.frames_shown += 1
+        self.video.set_frame(analyzed.frame.image, overlays)
+
+    def set_figures(self, figures: StreamFigures) -> None:
+        self.bar.set_value(figures.max_p_fake)
+        self.figures.setText(figures_text(figures))
+
+    def set_ended(self, error: str | None) -> None:
+        """The stream's threads ended: says so over the video (with the error of a failed stream)."""
+        self.video.message = f"failed: {error}" if error else "stream ended"
+        self.video.setToolTip(error or "")
+        self.video.update()
+
+    def raise_alert(self) -> None:
+        self.alerting = True
+        self.update()
+
+    def acknowledge(self) -> None:
+        if self.alerting:
+            self.alerting = False
+            self.update()
+
+    def face_thumbnail(self, track_id: int) -> np.ndarray | None:
+        """The face ``track_id`` cut from the frame shown, THUMBNAIL_PX square; None when it is not in view."""
+        if self.shown is None:
+            return None
+        for face in self.shown.faces:
+            if face.track_id == track_id:
+                return square_crop(self.shown.frame.image, face.box, 1.0, THUMBNAIL_PX)
+        return None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), qcolor(RED if self.alerting else QUIET_BORDER))
+        inner = self.rect().adjusted(BORDER_PX, BORDER_PX, -BORDER_PX, -BORDER_PX)
+        painter.fillRect(inner, qcolor(TILE_BACKGROUND))
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.acknowledge()
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.double_clicked.emit(self.name)
