@@ -125,7 +125,7 @@ def main() -> None:
         if backend == "ray":
             import ray
 
-            from realtime.multistream.ray_backend import runtime_env
+            from realtime.ray_cluster import runtime_env
 
             ray.init(num_cpus=os.cpu_count(), include_dashboard=False, runtime_env=runtime_env(None))
         runs = []

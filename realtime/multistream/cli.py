@@ -9,6 +9,7 @@ from pathlib import Path
 
 from realtime.config import EngineConfig
 from realtime.signals import StopOnSignals
+from realtime.urls import mask_url
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,7 +29,8 @@ def add_streams_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend",
         choices=["threads", "ray"],
         default="threads",
-        help="threads: every stream on this machine (default); ray: one actor per stream on a Ray cluster",
+        help="threads: this machine (default); ray: a Ray cluster (--streams: one actor per stream, "
+        "--scan DIR: one task per file)",
     )
     parser.add_argument(
         "--address", metavar="ADDR", help="Ray cluster to join (its head's host:6379, or auto); default: a local Ray"
@@ -90,14 +92,18 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
     started_ray = False
     if args.backend == "ray":
         try:
-            from realtime.multistream.ray_backend import RayStreams, connect
+            from realtime.multistream.ray_backend import RayStreams
+            from realtime.ray_cluster import ClusterUnreachable, connect
 
             started_ray = connect(args.address)
             runner: RayStreams | ThreadStreams = RayStreams(streams, loaded, config, sinks)
         except ImportError:
             return _fail("--backend ray needs the ray package (pip install -r requirements.txt)")
+        except ClusterUnreachable as exc:
+            return _fail(str(exc))
         except (ConnectionError, RuntimeError, TimeoutError) as exc:
-            return _fail(f"cannot run on Ray{f' at {args.address}' if args.address else ''}: {_first_line(exc)}")
+            where = f" at {mask_url(args.address)}" if args.address else ""
+            return _fail(f"cannot run on Ray{where}: {_first_line(exc)}")
     else:
         torch.set_num_threads(config.resolved_torch_threads())
         threads = config.resolved_torch_threads()

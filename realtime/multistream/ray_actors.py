@@ -8,6 +8,14 @@ A stream actor that dies is restarted by Ray; the new incarnation asks its infer
 where to resume (``attach``): files skip the frames already analysed, live streams continue
 their frame numbering, and track ids continue past the last one used, so no window mixes
 faces of two incarnations. Messages still in flight from a dead incarnation are ignored.
+
+An inference actor that dies is restarted by Ray too (with no memory of its streams). A stream
+actor notices at its next call (it fails, or is refused as coming from an unknown session) and
+``rejoin``s: it tells the new inference actor where it is, and its stream goes on from there.
+Crops the dead actor held are lost, so each face's verdicts pause for about one window.
+
+Every ``attach``, ``rejoin`` and ``abandon`` opens a new *session* of the stream on its inference
+actor; calls of an older session (a dead incarnation, a dead inference actor) are ignored.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 
 import ray
 import torch
+from ray.exceptions import RayActorError
 
 from models.registry import LoadedModel
 from realtime.capture import CaptureThread
@@ -30,6 +39,7 @@ from realtime.faces.stage import CropSettings, FaceStage
 from realtime.frame_queue import BoundedQueue, DropPolicy
 from realtime.frames import FaceCrop, Verdict
 from realtime.inference import (
+    CropScorer,
     InferenceMessage,
     InferenceWorker,
     ScoringSettings,
@@ -47,18 +57,34 @@ EVENT_BATCH = 256  # events per item of the driver's event stream
 EVENT_QUEUE_SIZE = 4096  # events waiting for the driver; inference waits when it is full
 PROGRESS_EVERY_S = 0.5  # how often a stream's progress reaches the driver
 MAX_IN_FLIGHT = 4  # submit calls a stream actor has on the way before it waits for the oldest
+REJOIN_ATTEMPTS = 5  # a stream actor gives up when its inference actor stays unreachable this many times
+REJOIN_RETRY_S = 1.0
 
 
 @dataclass(frozen=True)
 class Resume:
-    """Where an incarnation of a stream actor starts (all zero for the first)."""
+    """Where an incarnation of a stream actor starts (from the beginning for the first)."""
 
     incarnation: int  # 1 for the first actor, +1 per restart
+    session: int  # tags this incarnation's calls (see the module docstring)
     first_frame: int  # frames before this were analysed by an earlier incarnation
     track_offset: int  # added to this incarnation's track ids so no id is reused
     frames_analyzed: int  # by earlier incarnations
     faces_seen: int  # by earlier incarnations
     finished: bool  # an earlier incarnation delivered the end of the stream: nothing is left to do
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a running stream actor is, told to a restarted inference actor that forgot it."""
+
+    incarnation: int
+    session: int  # the stream actor's last session
+    next_frame: int
+    next_track: int
+    frames_analyzed: int
+    faces_seen_before: int  # by earlier incarnations
+    track_ids: frozenset[int]  # faces of this incarnation so far
 
 
 @dataclass(frozen=True)
@@ -86,58 +112,83 @@ class _StreamState:
     """What an inference actor remembers of one of its streams across stream-actor restarts."""
 
     incarnation: int = 0
+    session: int = 0
     next_frame: int = 0
     next_track: int = 1
     frames_analyzed: int = 0
+    faces_seen_before: int = 0  # faces counted before this actor knew the stream (it was restarted)
     tracks_seen: set[int] = field(default_factory=set)
     open_tracks: set[int] = field(default_factory=set)
-    next_seq: int = 0  # the submit call of the current incarnation that goes next
+    next_seq: int = 0  # the submit call of the current session that goes next
     ended: bool = False  # StreamEnded went to the worker (it must go exactly once)
     progress_sent_at: float = 0.0
     turn: threading.Condition = field(default_factory=threading.Condition)
 
 
 class InferenceActor:
-    """Owns the model on one device; scores the crops of its streams batched across them."""
+    """Owns the model on one device; scores the crops of its streams batched across them.
 
-    def __init__(
-        self, loaded: LoadedModel, config: EngineConfig, settings: ScoringSettings, stream_names: list[str]
-    ) -> None:
-        threads = config.resolved_torch_threads()
-        torch.set_num_threads(threads)
-        device = select_device(config.device)
-        self.scorer = make_scorer(loaded, device, config.runtime, threads, demo_cache_dir() / "onnx")
+    Created without the model, which the driver hands over with ``load`` (again to a restarted
+    actor): creation arguments held in Ray's object store may be gone when Ray restarts an actor
+    (ray-project/ray#53727), so they stay small. Calls that arrive before ``load`` queue up in the
+    bounded inbox and wait there.
+    """
+
+    def __init__(self, config: EngineConfig, settings: ScoringSettings, stream_names: list[str]) -> None:
+        self.config = config
+        self.settings = settings
         self.inbox = BoundedQueue[InferenceMessage](config.crop_queue_size, DropPolicy.NEVER)
         self.events = BoundedQueue[Event](EVENT_QUEUE_SIZE, DropPolicy.NEVER)
         self.streams = {name: _StreamState() for name in stream_names}
-        self.worker = InferenceWorker(self.scorer, settings, self.inbox, self.events.put, len(stream_names))
-        self.worker.start()
-        threading.Thread(target=self._close_events_at_end, name="events-closer", daemon=True).start()
+        self.scorer: CropScorer | None = None
+        self.worker: InferenceWorker | None = None
+        self._load_lock = threading.Lock()
 
-    def _close_events_at_end(self) -> None:
-        self.worker.join()
+    def load(self, model: list[Any]) -> tuple[str, str]:
+        """Builds the scorer from ``model`` ([ObjectRef of the LoadedModel]) and starts scoring, once.
+
+        Returns (device, runtime) of the scorer.
+        """
+        with self._load_lock:
+            scorer = self.scorer
+            if scorer is None:
+                loaded: LoadedModel = ray.get(model[0])
+                threads = self.config.resolved_torch_threads()
+                torch.set_num_threads(threads)
+                device = select_device(self.config.device)
+                scorer = make_scorer(loaded, device, self.config.runtime, threads, demo_cache_dir() / "onnx")
+                worker = InferenceWorker(scorer, self.settings, self.inbox, self.events.put, len(self.streams))
+                worker.start()
+                threading.Thread(target=self._close_events_at_end, args=(worker,), daemon=True).start()
+                self.scorer, self.worker = scorer, worker
+        return str(scorer.device), scorer.runtime
+
+    def _close_events_at_end(self, worker: InferenceWorker) -> None:
+        worker.join()
         self.events.close()
 
-    def describe(self) -> tuple[str, str]:
-        """(device, runtime) of this actor's scorer."""
-        return str(self.scorer.device), self.scorer.runtime
+    def _new_session(self, name: str, state: _StreamState) -> None:
+        """Ends the stream's open tracks and starts a new session (the caller holds ``state.turn``)."""
+        state.session += 1
+        state.next_seq = 0
+        state.turn.notify_all()  # calls of the old session waiting for their turn give up
+        for track_id in sorted(state.open_tracks):
+            self.inbox.put(TrackEnded(name, track_id))
+        state.open_tracks.clear()
 
     def attach(self, name: str) -> Resume:
         """A stream actor (re)starts: ends the tracks of its previous incarnation and says where to resume."""
         state = self.streams[name]
         with state.turn:
             state.incarnation += 1
-            state.next_seq = 0
-            state.turn.notify_all()  # calls of the dead incarnation waiting for their turn give up
-            for track_id in sorted(state.open_tracks):
-                self.inbox.put(TrackEnded(name, track_id))
-            state.open_tracks.clear()
+            self._new_session(name, state)
             resume = Resume(
                 state.incarnation,
+                state.session,
                 state.next_frame,
                 state.next_track - 1,
                 state.frames_analyzed,
-                len(state.tracks_seen),
+                state.faces_seen_before + len(state.tracks_seen),
                 state.ended,
             )
         if resume.incarnation > 1:
@@ -145,26 +196,50 @@ class InferenceActor:
             self.events.put(StatusEvent(name, record))
         return resume
 
+    def rejoin(self, name: str, position: Position) -> int:
+        """A running stream actor lost calls to this actor (it was restarted, or unreachable for a while).
+
+        Takes over the stream from ``position`` when this actor does not know it yet, ends the
+        tracks whose crops may have been lost, and returns the session to send in from now on.
+        """
+        state = self.streams[name]
+        with state.turn:
+            forgotten = state.incarnation == 0
+            if forgotten:
+                state.incarnation = position.incarnation
+                state.next_frame = position.next_frame
+                state.next_track = position.next_track
+                state.frames_analyzed = position.frames_analyzed
+                state.faces_seen_before = position.faces_seen_before
+                state.tracks_seen = set(position.track_ids)
+            state.session = max(state.session, position.session)
+            self._new_session(name, state)
+            session = state.session
+        event = "inference_restarted" if forgotten else "inference_resumed"
+        self.events.put(StatusEvent(name, {"event": event, "resume_frame": position.next_frame}))
+        return session
+
     def submit(
         self,
         name: str,
-        incarnation: int,
+        session: int,
         seq: int,
         next_frame: int,
         frames_analyzed: int,
         faces: int,
         messages: list,
-    ) -> None:
+    ) -> bool:
         """Crops and track ends of one stream up to frame ``next_frame - 1``; returns once they are queued.
 
-        ``seq`` numbers the calls of one incarnation: a threaded actor may start calls out of order,
-        and a window must see its crops in frame order.
+        ``seq`` numbers the calls of one session: a threaded actor may start calls out of order,
+        and a window must see its crops in frame order. False: the call belongs to a session this
+        actor does not (or no longer) run, and was ignored.
         """
         state = self.streams[name]
         with state.turn:
-            state.turn.wait_for(lambda: incarnation != state.incarnation or seq == state.next_seq)
-            if incarnation != state.incarnation:
-                return  # sent by an incarnation that has died since
+            state.turn.wait_for(lambda: session != state.session or seq == state.next_seq)
+            if session != state.session:
+                return False  # from a dead incarnation, or to a restarted inference actor
             for message in messages:
                 if isinstance(message, FaceCrop):
                     state.open_tracks.add(message.track_id)
@@ -172,6 +247,8 @@ class InferenceActor:
                     state.next_track = max(state.next_track, message.track_id + 1)
                 elif isinstance(message, TrackEnded):
                     state.open_tracks.discard(message.track_id)
+                elif state.ended:
+                    continue  # a stream ends once: its end may be sent again after a rejoin
                 else:
                     state.ended = True
                 self.inbox.put(message)
@@ -185,21 +262,21 @@ class InferenceActor:
                 state.progress_sent_at = now
         if due:
             self.events.put(Progress(name, frames_analyzed, faces))
+        return True
 
-    def status(self, name: str, incarnation: int, record: dict[str, Any]) -> None:
+    def status(self, name: str, session: int, record: dict[str, Any]) -> None:
         """A status record from the source of a stream (reconnecting, reconnected)."""
-        if incarnation == self.streams[name].incarnation:
+        if session == self.streams[name].session:
             self.events.put(StatusEvent(name, record))
 
     def abandon(self, name: str) -> None:
-        """The stream's actor is gone for good: end its tracks and the stream, ignore late messages."""
+        """The stream is over (its actor returned, or is gone for good): end its tracks and the stream once.
+
+        Idempotent; late messages of the stream are ignored.
+        """
         state = self.streams[name]
         with state.turn:
-            state.incarnation += 1
-            state.turn.notify_all()
-            for track_id in sorted(state.open_tracks):
-                self.inbox.put(TrackEnded(name, track_id))
-            state.open_tracks.clear()
+            self._new_session(name, state)
             if not state.ended:
                 state.ended = True
                 self.inbox.put(StreamEnded(name))
@@ -210,19 +287,24 @@ class InferenceActor:
             yield batch
 
     def error(self) -> str | None:
-        return self.worker.error
+        return self.worker.error if self.worker is not None else None
 
 
 class _Sender:
-    """Sends a stream's messages to its inference actor with at most MAX_IN_FLIGHT calls on the way."""
+    """Sends a stream's messages to its inference actor with at most MAX_IN_FLIGHT calls on the way.
 
-    def __init__(self, inference: Any, name: str, incarnation: int) -> None:
+    ``lost`` turns True when a call failed or was refused: the inference actor was restarted (or
+    unreachable) and the stream must rejoin it before sending more.
+    """
+
+    def __init__(self, inference: Any, name: str, session: int) -> None:
         self.inference = inference
         self.name = name
-        self.incarnation = incarnation
+        self.session = session
         self.in_flight: deque[Any] = deque()
         self.sent_at = 0.0
         self.seq = 0
+        self.lost = False
 
     def send(self, next_frame: int, frames_analyzed: int, faces: int, messages: list, force: bool = False) -> None:
         now = time.monotonic()
@@ -231,38 +313,75 @@ class _Sender:
         self.sent_at = now
         self.in_flight.append(
             self.inference.submit.remote(
-                self.name, self.incarnation, self.seq, next_frame, frames_analyzed, faces, messages
+                self.name, self.session, self.seq, next_frame, frames_analyzed, faces, messages
             )
         )
         self.seq += 1
         if len(self.in_flight) > MAX_IN_FLIGHT:
-            ray.get(self.in_flight.popleft())
+            self._settle(self.in_flight.popleft())
+
+    def _settle(self, call: Any) -> None:
+        try:
+            accepted = ray.get(call)
+        except RayActorError:  # the inference actor died (Ray restarts it) or was unreachable
+            accepted = False
+        if not accepted:
+            self.lost = True
 
     def drain(self) -> None:
-        ray.get(list(self.in_flight))
-        self.in_flight.clear()
+        """Waits for every call on the way."""
+        while self.in_flight:
+            self._settle(self.in_flight.popleft())
+
+    def rejoin(self, position: Position) -> None:
+        """Re-registers the stream with its (restarted) inference actor and sends in a new session."""
+        self.drain()  # what is still on the way went to the lost actor
+        self.session = call_patiently(self.inference.rejoin, self.name, position)
+        self.seq = 0
+        self.lost = False
+
+
+def call_patiently(method: Any, *args: Any) -> Any:
+    """``method.remote(*args)``'s result, asking again while the actor is unreachable (restarting).
+
+    Calls made while Ray restarts an actor wait for the new one; only those on the way when it died
+    fail, so a few attempts suffice. Raises RayActorError once the actor is gone for good.
+    """
+    for _ in range(REJOIN_ATTEMPTS - 1):
+        try:
+            return ray.get(method.remote(*args))
+        except RayActorError:
+            time.sleep(REJOIN_RETRY_S)
+    return ray.get(method.remote(*args))
 
 
 class StreamActor:
     """Captures one stream and runs its face stage; crops go to the stream's inference actor."""
 
-    def __init__(self, stream: StreamSettings, config: EngineConfig, crop: CropSettings, inference: Any) -> None:
+    def __init__(self, stream: StreamSettings, config: EngineConfig, crop: CropSettings, inference_name: str) -> None:
+        """``inference_name``: the named inference actor of this stream.
+
+        By name rather than by handle: Ray warns that an actor created with a handle among its
+        arguments may not find it after a restart (ray-project/ray#53727); a name always resolves.
+        """
         self.stream = stream
         self.config = config
         self.crop = crop
-        self.inference = inference
+        self.inference = ray.get_actor(inference_name)
         self.stop_event = threading.Event()
         self.frames: BoundedQueue | None = None
 
     def run(self) -> StreamStats:
         """Analyses the stream until it ends or stop(); returns its counters."""
         name, config = self.stream.name, self.config
-        resume: Resume = ray.get(self.inference.attach.remote(name))
+        resume: Resume = call_patiently(self.inference.attach, name)
         if resume.finished:  # died after delivering everything, before returning
             return StreamStats(name, frames_analyzed=resume.frames_analyzed, faces_seen=resume.faces_seen)
 
+        sender = _Sender(self.inference, name, resume.session)
+
         def on_status(record: dict[str, Any]) -> None:  # runs on the capture thread
-            self.inference.status.remote(name, resume.incarnation, record)
+            self.inference.status.remote(name, sender.session, record)
 
         source = open_stream_source(self.stream, config, on_status)
         frames = self.frames = BoundedQueue(
@@ -281,10 +400,17 @@ class StreamActor:
         )
         capture = CaptureThread(source, frames, self.stop_event)
         capture.start()
-        sender = _Sender(self.inference, name, resume.incarnation)
         offset = resume.track_offset
         analyzed = resume.frames_analyzed
         next_frame = resume.first_frame
+
+        def position() -> Position:
+            seen = frozenset(track_id + offset for track_id in stage.track_ids_seen)
+            next_track = max(seen, default=offset) + 1
+            return Position(
+                resume.incarnation, sender.session, next_frame, next_track, analyzed, resume.faces_seen, seen
+            )
+
         while (frame := frames.get()) is not None:
             if source.is_live:
                 frame = dataclasses.replace(frame, index=frame.index + resume.first_frame)
@@ -296,10 +422,18 @@ class StreamActor:
             messages: list = [TrackEnded(name, track_id + offset) for track_id in result.ended_tracks]
             messages += [dataclasses.replace(crop, track_id=crop.track_id + offset) for crop in result.crops]
             sender.send(next_frame, analyzed, len(result.faces), messages)
+            if sender.lost:
+                sender.rejoin(position())
         frames.close()
-        last = [TrackEnded(name, track_id + offset) for track_id in stage.finish()]
-        sender.send(next_frame, analyzed, 0, [*last, StreamEnded(name)], force=True)
-        sender.drain()
+        final: list = [TrackEnded(name, track_id + offset) for track_id in stage.finish()]
+        final.append(StreamEnded(name))
+        while True:
+            sender.send(next_frame, analyzed, 0, final, force=True)
+            sender.drain()
+            if not sender.lost:
+                break
+            sender.rejoin(position())  # the end must reach the inference actor, or it waits for ever
+            final = [StreamEnded(name)]
         capture.join()
         log = getattr(source, "log", None)
         return StreamStats(

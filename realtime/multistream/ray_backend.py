@@ -4,13 +4,14 @@ Local Ray when no address is given, else the cluster at ``address``. Inference a
 GPU of the cluster (each reserving that GPU), or one reserving a CPU when there is none; streams
 are dealt to them in turn. Stream actors are restarted by Ray when they die (``MAX_RESTARTS``),
 which runs their pending ``run`` again on the new incarnation: the stream resumes where it was.
+Inference actors are restarted too (``INFERENCE_MAX_RESTARTS``): the driver subscribes to the new
+actor's events and tells it which of its streams are over; running streams rejoin it themselves.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
+import uuid
 from typing import Any
 
 import ray
@@ -26,30 +27,8 @@ from realtime.multistream.sinks import StreamSinks
 from realtime.pipeline import StreamStats
 
 MAX_RESTARTS = 3  # restarts of one stream actor before its stream is given up
+INFERENCE_MAX_RESTARTS = 3  # restarts of one inference actor before the run ends with an error
 WAKE_S = 0.5  # the driver's wait wakes this often so Ctrl-C (a Python signal handler) gets to run
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CODE_EXCLUDES = ["__pycache__", "*.pt", "*.onnx", "*.mp4"]
-
-
-def runtime_env(address: str | None) -> dict[str, Any]:
-    """How Ray workers find this project's code: the checkout locally, uploaded modules on a cluster."""
-    env_vars = {"OMP_WAIT_POLICY": "PASSIVE"}  # busy-waiting OpenMP threads starve a shared CPU
-    if address is None:
-        pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        return {"env_vars": {**env_vars, "PYTHONPATH": pythonpath}}
-    modules = [str(PROJECT_ROOT / "realtime"), str(PROJECT_ROOT / "models")]
-    return {"env_vars": env_vars, "py_modules": modules, "excludes": CODE_EXCLUDES}
-
-
-def connect(address: str | None) -> bool:
-    """Connects to Ray (starting a local one when ``address`` is None); True when this call did it."""
-    if ray.is_initialized():
-        return False
-    if address is None:
-        ray.init(include_dashboard=False, runtime_env=runtime_env(None))
-    else:
-        ray.init(address=address, runtime_env=runtime_env(address))
-    return True
 
 
 class RayStreams:
@@ -66,22 +45,27 @@ class RayStreams:
         gpus = int(ray.cluster_resources().get("GPU", 0))
         groups = [streams[start :: max(1, gpus)] for start in range(max(1, gpus))]
         groups = [group for group in groups if group]
-        model_ref = ray.put(loaded)
+        self._model = [ray.put(loaded)]  # handed to every inference actor, again after a restart
         self.sinks = sinks
         self.inference: list[Any] = []
         self.actors: dict[str, Any] = {}
         self._inference_of: dict[str, Any] = {}
-        for group in groups:
+        run_id = uuid.uuid4().hex[:8]  # names this run's inference actors apart from another run's
+        for number, group in enumerate(groups):
+            inference_name = f"deepfake-inference-{run_id}-{number}"
             inference = (
                 ray.remote(InferenceActor)
                 .options(
+                    name=inference_name,
                     num_gpus=1 if gpus else 0,
                     num_cpus=0 if gpus else 1,
+                    # Ray restarts a dead inference actor; its calls are not retried (the streams rejoin).
+                    max_restarts=INFERENCE_MAX_RESTARTS,
                     # Every submit a stream may have on the way runs at once (they wait for their turn
-                    # inside), plus attach, status, events and describe calls.
+                    # inside), plus attach, status, events and load calls.
                     max_concurrency=(MAX_IN_FLIGHT + 1) * len(group) + 4,
                 )
-                .remote(model_ref, config, settings, [stream.name for stream in group])
+                .remote(config, settings, [stream.name for stream in group])
             )
             self.inference.append(inference)
             for stream in group:
@@ -90,12 +74,15 @@ class RayStreams:
                     ray.remote(StreamActor)
                     # Ray restarts a dead stream actor and runs its pending run() again on the new one.
                     .options(max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, max_concurrency=2)
-                    .remote(stream, config, crop, inference)
+                    .remote(stream, config, crop, inference_name)
                 )
-        self.device, self.runtime = ray.get(self.inference[0].describe.remote())
+        described = ray.get([inference.load.remote(self._model) for inference in self.inference])
+        self.device, self.runtime = described[0]
         self._stats: dict[str, StreamStats] = {}
         self._runs: dict[Any, str] = {}
         self._restarts = dict.fromkeys(self.actors, 0)
+        self._finished: set[str] = set()  # streams whose run() is over, told to every new inference actor
+        self._finished_lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._readers = [threading.Thread(target=self._read_events, args=(a,), daemon=True) for a in self.inference]
         self.error: str | None = None
@@ -107,20 +94,46 @@ class RayStreams:
             self._runs[actor.run.remote()] = name
 
     def _read_events(self, inference: Any) -> None:
+        """Delivers one inference actor's events; follows it through its restarts."""
+        error = "inference actor died"
+        for life in range(INFERENCE_MAX_RESTARTS + 1):
+            try:
+                if life > 0 and not self._reload(inference):
+                    return
+                events = inference.event_stream.remote()
+                if life > 0:  # streams that are over will not call the new actor: end them there
+                    with self._finished_lock:
+                        over = [name for name in self._finished if self._inference_of[name] is inference]
+                    for name in over:
+                        inference.abandon.remote(name)
+                for ref in events:
+                    self._deliver(ray.get(ref))
+                return
+            except RayActorError as exc:
+                error = f"inference actor died: {_first_line(exc)}"
+        self.error = error
+
+    def _reload(self, inference: Any) -> bool:
+        """Hands a restarted inference actor the model; False (and the actor removed) when it cannot load it."""
         try:
-            for ref in inference.event_stream.remote():
-                for event in ray.get(ref):
-                    if isinstance(event, StatusEvent):
-                        if event.record["event"] == "restarted":
-                            self._restarts[event.stream] += 1
-                        self.sinks.status(event.stream, event.record)
-                    elif isinstance(event, Progress):
-                        if self.sinks.board is not None:
-                            self.sinks.board.progress(event.stream, event.frames_analyzed, event.faces)
-                    else:
-                        self.sinks.verdict(event)
-        except RayActorError as exc:
-            self.error = f"inference actor died: {str(exc).splitlines()[0]}"
+            ray.get(inference.load.remote(self._model))
+        except RayTaskError as exc:
+            self.error = f"a restarted inference actor cannot load the model: {_first_line(exc.cause or exc)}"
+            ray.kill(inference, no_restart=True)  # its streams' calls fail instead of waiting for ever
+            return False
+        return True
+
+    def _deliver(self, events: list) -> None:
+        for event in events:
+            if isinstance(event, StatusEvent):
+                if event.record["event"] == "restarted":
+                    self._restarts[event.stream] += 1
+                self.sinks.status(event.stream, event.record)
+            elif isinstance(event, Progress):
+                if self.sinks.board is not None:
+                    self.sinks.board.progress(event.stream, event.frames_analyzed, event.faces)
+            else:
+                self.sinks.verdict(event)
 
     def wait(self) -> None:
         """Blocks until every stream ended or was given up, and every event reached the sinks."""
@@ -143,13 +156,14 @@ class RayStreams:
         try:
             self._stats[name] = ray.get(ref)
         except RayTaskError as exc:  # run() raised: the stream cannot go on, the others do
-            self._give_up(name, f"stream {name} failed: {_first_line(exc.cause or exc)}")
+            self._stats[name] = StreamStats(name, error=f"stream {name} failed: {_first_line(exc.cause or exc)}")
         except RayActorError as exc:  # restarts used up
-            self._give_up(name, f"stream actor of {name} died: {_first_line(exc)}")
-
-    def _give_up(self, name: str, error: str) -> None:
+            self._stats[name] = StreamStats(name, error=f"stream actor of {name} died: {_first_line(exc)}")
+        with self._finished_lock:
+            self._finished.add(name)
+        # Ends the stream on its inference actor unless its end arrived there (a no-op then): needed when
+        # the stream actor is gone, or when the inference actor was restarted after the end reached it.
         self._inference_of[name].abandon.remote(name)
-        self._stats[name] = StreamStats(name, error=error)
 
     def stop(self) -> None:
         """Asks every stream to stop (safe from a signal handler); wait() delivers what was captured."""

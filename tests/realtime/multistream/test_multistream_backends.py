@@ -84,7 +84,7 @@ def streams(one_face_clip, two_face_clip, rtsp_server):
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray")
-    from realtime.multistream.ray_backend import runtime_env
+    from realtime.ray_cluster import runtime_env
 
     ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(None), log_to_driver=False)
     yield ray
@@ -173,3 +173,43 @@ def test_a_killed_stream_actor_is_restarted_and_resumes_while_the_others_go_on(
     got = sinks.records("verdict")
     assert_same_verdicts(windows(got, "two"), windows(expected, "two"))
     assert_same_verdicts(windows(got, "one"), windows(expected, "one"))
+
+
+def test_a_killed_inference_actor_is_restarted_and_every_stream_resumes(
+    one_face_clip, two_face_clip, small_checkpoint, local_ray
+):
+    from realtime.multistream.ray_backend import RayStreams
+
+    files = [
+        StreamSettings("one", str(one_face_clip)),
+        StreamSettings("two", str(two_face_clip), detect_every=3),
+        StreamSettings("three", str(one_face_clip)),
+    ]
+    lengths = {"one": 75, "two": 50, "three": 75}
+    loaded = load_model(small_checkpoint)
+    killed = threading.Event()
+    runner = None
+
+    def kill_inference_once(verdict):
+        if not killed.is_set():
+            killed.set()
+            local_ray.kill(runner.inference[0], no_restart=False)
+
+    sinks = RecordingSinks(files, loaded, kill_inference_once)
+    runner = RayStreams(files, loaded, engine_config(), sinks)
+    stats = run(runner, sinks)
+    assert killed.is_set()
+    rejoined = {r["stream"]: r["resume_frame"] for r in sinks.records("status") if r["event"] == "inference_restarted"}
+    assert rejoined, "no stream was still running when the inference actor died"
+    verdicts = sinks.records("verdict")
+    for name, length in lengths.items():
+        assert stats[name].error is None and stats[name].frames_analyzed == length
+        assert runner.restarts(name) == 0  # the stream actors lived on
+        if name not in rejoined:
+            continue
+        resume_frame = rejoined[name]
+        mine = [v for v in verdicts if v["stream"] == name]
+        after = [v for v in mine if v["first_frame"] >= resume_frame]
+        # No window mixes crops scored by the dead actor and by its successor.
+        assert all(v["last_frame"] < resume_frame or v["first_frame"] >= resume_frame for v in mine)
+        assert after and max(v["last_frame"] for v in after) >= length - 5  # verdicts went on to the end
