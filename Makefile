@@ -44,4 +44,5 @@ bench: setup
 	$(PY) -m benchmarks.live --faces 4
 	$(PY) -m benchmarks.live --rtsp
 	$(PY) -m benchmarks.scan_speed
+	$(PY) -m benchmarks.scan_folder
 	$(PY) -m benchmarks.streams

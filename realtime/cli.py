@@ -124,12 +124,33 @@ def _file_only_flags_error(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _backend_flags_error(args: argparse.Namespace) -> str | None:
+    """--streams, --scan, --backend and --address given in a combination that means nothing."""
+    from realtime.ray_cluster import bootstrap_endpoint
+
+    if args.streams and args.scan:
+        return "--streams and --scan are exclusive: run them separately"
+    if args.backend == "ray" and not (args.streams or args.scan):
+        return "--backend ray runs --streams FILE or --scan on Ray; add one of them"
+    if args.address and args.backend != "ray":
+        return "--address names a Ray cluster; it needs --backend ray"
+    if args.address:
+        try:
+            bootstrap_endpoint(args.address)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     conflict = _file_only_flags_error(args)
     if conflict:
         parser.error(conflict)
+    backend_error = _backend_flags_error(args)
+    if backend_error:
+        return fail(backend_error, EXIT_USAGE)
     config = config_from_args(args)
     if args.streams:
         return run_streams(args, config)

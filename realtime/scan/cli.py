@@ -19,6 +19,8 @@ from realtime.scan.files import VIDEO_SUFFIXES, is_video_file, list_videos
 from realtime.signals import StopOnSignals
 
 if TYPE_CHECKING:
+    from models.registry import LoadedModel
+    from realtime.scan.report_json import ModelIdentity
     from realtime.scan.runner import FileOutcome, Scanner
 
 DEFAULT_EXPLANATIONS = 4  # Grad-CAM heatmaps per report
@@ -88,12 +90,18 @@ def scan_engine_config(config: EngineConfig, device_type: str) -> EngineConfig:
     return replace(config, max_batch=1) if device_type == "cpu" else config
 
 
-def _fail(message: str) -> int:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr, flush=True)
     return EXIT_FAILED
 
 
-def _record(outcome: FileOutcome) -> dict[str, Any]:
+def file_record(outcome: FileOutcome) -> dict[str, Any]:
     """The stdout JSON line for one file."""
     record: dict[str, Any] = {"type": "scan", "file": str(outcome.video), "status": outcome.status}
     if outcome.report is not None:
@@ -109,19 +117,37 @@ def _record(outcome: FileOutcome) -> dict[str, Any]:
     return record
 
 
+def load_scan_model(model_path: Path | None) -> tuple[LoadedModel, ModelIdentity]:
+    """The checkpoint (default: the shipped one) and how reports name it; CheckpointError when unusable."""
+    from models.checkpoint import file_sha256
+    from models.registry import DEFAULT_CHECKPOINT, load_default_model, load_model
+    from realtime.scan.report_json import ModelIdentity
+
+    loaded = load_model(model_path) if model_path else load_default_model()
+    checkpoint = model_path or (DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None)
+    identity = ModelIdentity(loaded.source, file_sha256(checkpoint) if checkpoint else None, loaded.spec)
+    if not loaded.spec.trained:
+        print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
+    return loaded, identity
+
+
 def run_scan(source_spec: str | None, model_path: Path | None, config: EngineConfig, args: argparse.Namespace) -> int:
     """Scans a file or folder; returns 0 when every video has a complete report, else 1 (after one error line)."""
     try:
         source = _check(source_spec, config, args)
     except ScanUsageError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
+    if args.backend == "ray":
+        if not source.is_dir():
+            return fail("--backend ray spreads the files of a folder over Ray: give --source DIR")
+        from realtime.scan.ray_cli import scan_folder_on_ray
+
+        return scan_folder_on_ray(source, model_path, config, args)
     # Heavy imports after the checks so mistakes answer at once.
     import torch
 
-    from models.checkpoint import CheckpointError, file_sha256
-    from models.registry import DEFAULT_CHECKPOINT, load_default_model, load_model
+    from models.checkpoint import CheckpointError
     from realtime.inference import DeviceUnavailable, make_scorer, select_device
-    from realtime.scan.report_json import ModelIdentity
     from realtime.scan.runner import Scanner
     from realtime.sources.demo import demo_cache_dir
 
@@ -129,14 +155,10 @@ def run_scan(source_spec: str | None, model_path: Path | None, config: EngineCon
     threads = config.resolved_torch_threads()
     try:
         device = select_device(config.device)
-        loaded = load_model(model_path) if model_path else load_default_model()
+        loaded, identity = load_scan_model(model_path)
         scorer = make_scorer(loaded, device, config.runtime, threads, demo_cache_dir() / "onnx")
     except (CheckpointError, DeviceUnavailable) as exc:
-        return _fail(str(exc))
-    checkpoint = model_path or (DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None)
-    identity = ModelIdentity(loaded.source, file_sha256(checkpoint) if checkpoint else None, loaded.spec)
-    if not loaded.spec.trained:
-        print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
+        return fail(str(exc))
     scan_config = scan_engine_config(config, device.type)
     # An export needs this run's face boxes, so a file with --export-video is always scanned afresh.
     rescan = args.rescan or args.export_video is not None
@@ -148,7 +170,7 @@ def run_scan(source_spec: str | None, model_path: Path | None, config: EngineCon
         return _scan_file(scanner, source, args)
 
 
-def _print(record: dict[str, Any]) -> None:
+def print_record(record: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
 
@@ -158,19 +180,46 @@ def _scan_file(scanner: Scanner, video: Path, args: argparse.Namespace) -> int:
     from realtime.scan.reports import report_paths
 
     outcome = scanner.scan(video, report_paths(video, args.out))
-    _print(_record(outcome))
+    print_record(file_record(outcome))
     if outcome.status == "interrupted":
-        return _fail(f"interrupted; partial reports in {outcome.paths.json.parent}")
+        return fail(f"interrupted; partial reports in {outcome.paths.json.parent}")
     if outcome.status == "failed":
-        return _fail(outcome.error or f"cannot scan {video}")
+        return fail(outcome.error or f"cannot scan {video}")
     if args.export_video is not None:
         scanner.progress.begin(f"export {args.export_video.name}", outcome.report["file"]["frame_count"])
         try:
             export_video(video, args.export_video, outcome.result, scanner.progress.update, scanner.stop_event)
         except ExportError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
         finally:
             scanner.progress.end()
+    return EXIT_OK
+
+
+def folder_videos(root: Path, args: argparse.Namespace) -> list[Path]:
+    """The videos a folder scan covers (never those inside its own --out folder)."""
+    out_dir = args.out.resolve() if args.out is not None else None
+    return [v for v in list_videos(root, args.recursive) if out_dir is None or not v.resolve().is_relative_to(out_dir)]
+
+
+def no_videos(root: Path, args: argparse.Namespace) -> int:
+    return fail(f"no video files in {root}" + ("" if args.recursive else " (--recursive looks in subfolders)"))
+
+
+def announce(outcome: FileOutcome) -> None:
+    """One file is done: its stdout line, and a warning on stderr when it could not be scanned."""
+    print_record(file_record(outcome))
+    if outcome.status == "failed":
+        print(f"warning: {outcome.video}: {outcome.error}", file=sys.stderr)
+
+
+def folder_exit(outcomes: list[FileOutcome], total: int, stopped: bool) -> int:
+    """The exit code of a folder scan, after its one error line when not every video has a complete report."""
+    done = sum(o.status in ("scanned", "reused") for o in outcomes)
+    if stopped:
+        return fail(f"interrupted after {done} of {total} files; run the same command again to resume")
+    if done < total:
+        return fail(f"{total - done} of {total} files could not be scanned")
     return EXIT_OK
 
 
@@ -178,32 +227,22 @@ def _scan_folder(scanner: Scanner, root: Path, args: argparse.Namespace) -> int:
     from realtime.scan.index import build_index, write_index
     from realtime.scan.reports import report_paths
 
-    out_dir = args.out.resolve() if args.out is not None else None
-    videos = [
-        v for v in list_videos(root, args.recursive) if out_dir is None or not v.resolve().is_relative_to(out_dir)
-    ]
+    videos = folder_videos(root, args)
     if not videos:
-        return _fail(f"no video files in {root}" + ("" if args.recursive else " (--recursive looks in subfolders)"))
+        return no_videos(root, args)
     index_dir = args.out or root
     outcomes = []
     for number, video in enumerate(videos, start=1):
         outcome = scanner.scan(video, report_paths(video, args.out, root), f"{number}/{len(videos)} {video.name}")
         outcomes.append(outcome)
-        _print(_record(outcome))
-        if outcome.status == "failed":
-            print(f"warning: {video}: {outcome.error}", file=sys.stderr)
+        announce(outcome)
         pending = videos[number:]
         try:
             write_index(
                 build_index(root, index_dir, outcomes, pending, scanner.model.to_dict(), scanner.settings), index_dir
             )
         except OSError as exc:
-            return _fail(f"cannot write the index: {exc}")
+            return fail(f"cannot write the index: {exc}")
         if scanner.stopped:
             break
-    done = sum(o.status in ("scanned", "reused") for o in outcomes)
-    if scanner.stopped:
-        return _fail(f"interrupted after {done} of {len(videos)} files; run the same command again to resume")
-    if done < len(videos):
-        return _fail(f"{len(videos) - done} of {len(videos)} files could not be scanned")
-    return EXIT_OK
+    return folder_exit(outcomes, len(videos), scanner.stopped)

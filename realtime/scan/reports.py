@@ -46,12 +46,37 @@ def report_paths(video: Path, out_dir: Path | None, root: Path | None = None) ->
     return ReportPaths(folder / f"{stem}.json", folder / f"{stem}.csv", folder / f"{stem}.html", folder / f"{stem}.srt")
 
 
-def write_report_set(report: dict[str, Any], paths: ReportPaths) -> None:
+@dataclass(frozen=True)
+class RenderedReports:
+    """The text of the four files of one report set, ready to be written (or sent to whoever writes them)."""
+
+    json: str
+    csv: str
+    html: str
+    srt: str
+
+
+def render_report_set(report: dict[str, Any], paths: ReportPaths) -> RenderedReports:
+    """The four files' text; ``paths`` only names the companions the HTML links to."""
+    companions = {"JSON": paths.json.name, "CSV": paths.csv.name, "SRT subtitles": paths.srt.name}
+    return RenderedReports(
+        json=json.dumps(report, indent=1) + "\n",
+        csv=report_csv(report),
+        html=report_html(report, companions),
+        srt=report_srt(report),
+    )
+
+
+def write_rendered(rendered: RenderedReports, paths: ReportPaths) -> None:
     """CSV, SRT and HTML first, the JSON last: a JSON present means the whole set is (resume relies on it)."""
     for path in (paths.csv, paths.srt, paths.html, paths.json):
         remove_leftovers(path)
-    write_text(paths.csv, report_csv(report))
-    write_text(paths.srt, report_srt(report))
-    companions = {"JSON": paths.json.name, "CSV": paths.csv.name, "SRT subtitles": paths.srt.name}
-    write_text(paths.html, report_html(report, companions))
-    write_text(paths.json, json.dumps(report, indent=1) + "\n")
+    write_text(paths.csv, rendered.csv)
+    write_text(paths.srt, rendered.srt)
+    write_text(paths.html, rendered.html)
+    write_text(paths.json, rendered.json)
+
+
+def write_report_set(report: dict[str, Any], paths: ReportPaths) -> None:
+    """Renders and writes the report set of ``report`` (see :func:`write_rendered`)."""
+    write_rendered(render_report_set(report, paths), paths)

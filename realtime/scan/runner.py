@@ -8,6 +8,7 @@ ends with the same reports as a run that was never interrupted.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from realtime.scan.report_json import ModelIdentity, build_report, reusable, sca
 from realtime.scan.reports import ReportPaths, write_report_set
 from realtime.scan.scan import FileScan, ScanResult
 from realtime.sources.base import SourceError
+
+ReportWriter = Callable[[dict[str, Any], ReportPaths], None]
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,13 @@ class Scanner:
         if current is not None:
             current.stop()
 
-    def scan(self, video: Path, paths: ReportPaths, label: str = "") -> FileOutcome:
-        """Scans ``video`` (or reuses its report) and writes its report set to ``paths``."""
+    def scan(
+        self, video: Path, paths: ReportPaths, label: str = "", write: ReportWriter = write_report_set
+    ) -> FileOutcome:
+        """Scans ``video`` (or reuses its report) and has ``write`` store its report set at ``paths``.
+
+        ``write`` (default: write the files) lets a Ray task hand the reports to its driver instead.
+        """
         try:
             media = probe(video)
         except (SourceError, OSError) as exc:
@@ -102,7 +110,7 @@ class Scanner:
             media, self.model, self.settings, result, found, str(self.scorer.device), self.scorer.runtime
         )
         try:
-            write_report_set(report, paths)
+            write(report, paths)
         except OSError as exc:
             return FileOutcome(video, paths, "failed", error=f"cannot write reports: {exc}")
         status = "interrupted" if result.interrupted else "failed" if result.error else "scanned"

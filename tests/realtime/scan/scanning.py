@@ -1,7 +1,9 @@
-"""Builds scanners for the scan tests the way run_scan does."""
+"""Builds scanners for the scan tests the way run_scan does; compares report sets of two runs."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from realtime.config import EngineConfig
@@ -22,3 +24,19 @@ def make_scanner(checkpoint: Path, explanations: int = 2, **overrides):
     config = EngineConfig(device="cpu", torch_threads=1, **overrides)
     scorer = make_scorer(loaded, select_device("cpu"), config.runtime, 1, demo_cache_dir() / "onnx")
     return Scanner(loaded, scorer, identity, config, explanations)
+
+
+def comparable(path: Path) -> str:
+    """A report file without what differs between runs of the same scan (time of writing, run figures)."""
+    text = path.read_text()
+    if path.suffix == ".json":
+        data = json.loads(text)
+        data.pop("generated_at")
+        data.pop("run")
+        return json.dumps(data, sort_keys=True)
+    return re.sub(r"generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "generated ...", text)
+
+
+def report_files(out: Path) -> dict[str, Path]:
+    """Every report file below ``out`` by its path relative to ``out``."""
+    return {p.relative_to(out).as_posix(): p for p in sorted(out.rglob("*.deepfake.*"))}

@@ -30,6 +30,8 @@ def scan(argv: list[str]) -> int:
         (["--scan", "--source", "{clip}", "--export-video", "{clip}"], "overwrite the source"),
         (["--scan", "--source", "{clip}", "--realtime"], "--realtime"),
         (["--scan", "--source", "{text}"], "not a video file"),
+        (["--scan", "--source", "{clip}", "--backend", "ray"], "--backend ray spreads the files of a folder"),
+        (["--scan", "--source", "{folder}", "--backend", "ray", "--export-video", "{folder}/o.mp4"], "single video"),
     ],
 )
 def test_mistakes_answer_with_one_error_line(argv, message, one_face_clip, tmp_path, capsys):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 from realtime.scan import report_json
 from realtime.scan.index import INDEX_HTML, INDEX_JSON, INDEX_SCHEMA_PATH
 from realtime.sources.demo import render_face_frames, write_video
+from tests.realtime.scan.scanning import comparable, report_files
 
 MAIN = Path(__file__).resolve().parents[3] / "run_live.py"
 
@@ -41,21 +41,6 @@ def scan_command(folder: Path, out: Path, checkpoint: Path) -> list[str]:
 
 def run(command: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
-
-
-def comparable(path: Path) -> str:
-    """A report file without what differs between runs of the same scan (time of writing, run figures)."""
-    text = path.read_text()
-    if path.suffix == ".json":
-        data = json.loads(text)
-        data.pop("generated_at")
-        data.pop("run")
-        return json.dumps(data, sort_keys=True)
-    return re.sub(r"generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "generated ...", text)
-
-
-def report_files(out: Path) -> dict[str, Path]:
-    return {p.relative_to(out).as_posix(): p for p in sorted(out.rglob("*.deepfake.*"))}
 
 
 def wait_for(path: Path, process: subprocess.Popen, timeout_s: float = 120.0) -> None:
