@@ -153,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(backend_error, EXIT_USAGE)
     config = config_from_args(args)
     if args.streams:
+        if args.backend == "threads" and not args.headless and _display_available():
+            from ui.grid_app import run_grid  # PyQt5 loads only when a window will open
+
+            return run_grid(args, config)
         return run_streams(args, config)
     if args.scan:
         return run_scan(args.source, args.model, config, args)

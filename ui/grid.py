@@ -12,7 +12,7 @@ from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from realtime.colors import RED, score_color
 from realtime.faces.crops import square_crop
 from realtime.frames import AnalyzedFrame
-from ui.grid_feed import StreamFigures
+from realtime.multistream.status import StreamFigures
 from ui.widgets import FaceOverlay, VideoView, qcolor
 
 BORDER_PX = 4

@@ -7,12 +7,9 @@ all streams together, and alerts hop onto the GUI thread as queued signals.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from PyQt5.QtCore import QObject, pyqtSignal
@@ -20,18 +17,6 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from realtime.frames import AnalyzedFrame
 from realtime.multistream.status import StatusBoard
 from realtime.output import JsonLinesWriter
-
-
-@dataclass(frozen=True)
-class StreamFigures:
-    """One stream's live figures, as the terminal status table shows them."""
-
-    state: str
-    fps: float  # frames analysed per second since the previous snapshot
-    latency_ms: float | None  # median of the recent verdicts' latencies; None before the first
-    faces: int  # faces in the newest analysed frame
-    max_p_fake: float | None  # highest p_fake among the faces scored in the last couple of seconds
-    alerts: int
 
 
 class GridSignals(QObject):
@@ -68,28 +53,6 @@ class GridFeed(StatusBoard):
         with self._frames_lock:
             newest, self._newest = self._newest, {}
         return newest
-
-    def track_scores(self, name: str) -> dict[int, float]:
-        """The newest p_fake of every face of ``name`` that has been scored."""
-        with self._lock:
-            return {track_id: p_fake for track_id, (_, p_fake) in self._rows[name].latest_by_track.items()}
-
-    def snapshot(self) -> dict[str, StreamFigures]:
-        """Every stream's figures now; the fps covers the time since the previous snapshot."""
-        self.render()  # advances each row's fps exactly as the terminal table does
-        now = time.monotonic()
-        with self._lock:
-            return {
-                name: StreamFigures(
-                    row.state,
-                    row.fps,
-                    statistics.median(row.latencies_ms) if row.latencies_ms else None,
-                    row.faces,
-                    row.current_max_p_fake(now),
-                    row.alerts,
-                )
-                for name, row in self._rows.items()
-            }
 
 
 class AlertTap(JsonLinesWriter):

@@ -8,48 +8,19 @@ so verdicts, JSON lines, alerts and summaries are those of a headless ``--stream
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import TextIO
 
 from models.registry import LoadedModel
 from realtime.config import EngineConfig
-from realtime.frames import AnalyzedFrame
 from realtime.inference import CropScorer
-from realtime.multistream.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from realtime.multistream.cli import local_scorer, prepare_streams, streams_exit_code
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.local import ThreadStreams
 from realtime.multistream.sinks import StreamSinks
 from realtime.pipeline import JOIN_TIMEOUT_S
 from ui.grid_feed import AlertTap, GridFeed
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> int:
-    """Prints one ``error:`` line on stderr; returns ``code``."""
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return code
-
-
-class GridStreams(ThreadStreams):
-    """:class:`ThreadStreams` that also hands every analysed frame to ``on_frame`` (on the face threads)."""
-
-    def __init__(
-        self,
-        streams: list[StreamSettings],
-        loaded: LoadedModel,
-        scorer: CropScorer,
-        config: EngineConfig,
-        sinks: StreamSinks,
-        on_frame: Callable[[AnalyzedFrame], None],
-    ) -> None:
-        self._show_frame = on_frame  # set first: the base class wires _on_frame into the pipeline
-        super().__init__(streams, loaded, scorer, config, sinks)
-
-    def _on_frame(self, analyzed: AnalyzedFrame) -> None:
-        super()._on_frame(analyzed)
-        self._show_frame(analyzed)
 
 
 class GridSession:
@@ -72,7 +43,7 @@ class GridSession:
         self.feed = GridFeed([stream.name for stream in streams])
         writer = AlertTap(self.feed.signals.alert_raised.emit, out)
         self.sinks = StreamSinks(streams, writer, loaded.spec.trained, engine_threshold, self.feed)
-        self.runner = GridStreams(streams, loaded, scorer, config, self.sinks, self.feed.put_frame)
+        self.runner = ThreadStreams(streams, loaded, scorer, config, self.sinks, self.feed.put_frame)
         self._watcher = threading.Thread(target=self._watch, name="grid-watcher", daemon=True)
         self._started_at: float | None = None
         self._elapsed_s = 0.0
@@ -136,14 +107,7 @@ class GridSession:
         self.sinks.write_summaries(
             stats, spec, self.loaded.source, self.runner.device, self.runner.runtime, self._elapsed_s, interrupted
         )
-        failed = [stats[stream.name] for stream in self.streams if stats[stream.name].error]
-        for stream_stats in failed:
-            print(f"error: stream {stream_stats.name}: {stream_stats.error}", file=sys.stderr, flush=True)
-        if self.runner.error:
-            return fail(self.runner.error)
-        if failed:
-            return EXIT_FAILED
-        return EXIT_INTERRUPTED if signalled and fail_on_interrupt else EXIT_OK
+        return streams_exit_code(self.streams, stats, self.runner.error, signalled, fail_on_interrupt)
 
 
 def open_grid_session(args: argparse.Namespace, config: EngineConfig) -> GridSession | int:
@@ -151,39 +115,10 @@ def open_grid_session(args: argparse.Namespace, config: EngineConfig) -> GridSes
 
     Usage mistakes answer before anything heavy loads, with the messages of a headless run.
     """
-    from realtime.multistream.config import StreamsConfigError, load_streams
-
-    if getattr(args, "source", None):
-        return fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
-    if getattr(args, "address", None):
-        return fail("--address names a Ray cluster; it needs --backend ray", EXIT_USAGE)
-    try:
-        streams = load_streams(args.streams)
-    except StreamsConfigError as exc:
-        return fail(str(exc), EXIT_USAGE)
-
-    import torch
-
-    from models.checkpoint import CheckpointError
-    from models.registry import load_default_model, load_model
-    from realtime.inference import DeviceUnavailable, make_scorer, select_device
-    from realtime.multistream.sources import open_stream_source
-    from realtime.sources.base import SourceError
-    from realtime.sources.demo import demo_cache_dir
-
-    for stream in streams:
-        try:
-            open_stream_source(stream, config, lambda record: None)  # checks the source can exist
-        except SourceError as exc:
-            return fail(f"stream {stream.name}: {exc}")
-    threads = config.resolved_torch_threads()
-    try:
-        loaded = load_model(args.model) if args.model else load_default_model()
-        device = select_device(config.device)
-        torch.set_num_threads(threads)
-        scorer = make_scorer(loaded, device, config.runtime, threads, demo_cache_dir() / "onnx")
-    except (CheckpointError, DeviceUnavailable) as exc:
-        return fail(str(exc))
-    if not loaded.spec.trained:
-        print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
-    return GridSession(streams, loaded, scorer, config)
+    prepared = prepare_streams(args, config)
+    if isinstance(prepared, int):
+        return prepared
+    scorer = local_scorer(prepared, config)
+    if isinstance(scorer, int):
+        return scorer
+    return GridSession(prepared.streams, prepared.loaded, scorer, config)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from realtime.config import EngineConfig
 from realtime.signals import StopOnSignals
 from realtime.urls import mask_url
+
+if TYPE_CHECKING:
+    import torch
+
+    from models.registry import LoadedModel
+    from realtime.inference import CropScorer
+    from realtime.multistream.config import StreamSettings
+    from realtime.pipeline import StreamStats
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,32 +57,34 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
-    """Analyses every stream of ``args.streams``; prints tagged JSON lines and per-stream summaries."""
+@dataclass(frozen=True)
+class PreparedStreams:
+    """What every --streams run needs before its backend starts: the streams, the model, the device."""
+
+    streams: list[StreamSettings]
+    loaded: LoadedModel
+    device: torch.device
+
+
+def prepare_streams(args: argparse.Namespace, config: EngineConfig) -> PreparedStreams | int:
+    """Validates the flags and ``args.streams``, checks every source can exist and loads the model;
+    an exit code (after one ``error:`` line) on a mistake. Usage errors answer before heavy imports."""
     from realtime.multistream.config import StreamsConfigError, load_streams
 
     if getattr(args, "source", None):
         return _fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
-    if args.address and args.backend != "ray":
+    if getattr(args, "address", None) and getattr(args, "backend", "threads") != "ray":
         return _fail("--address names a Ray cluster; it needs --backend ray", EXIT_USAGE)
     try:
         streams = load_streams(args.streams)
     except StreamsConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
 
-    # Heavy imports after validation so usage errors answer at once.
-    import torch
-
     from models.checkpoint import CheckpointError
     from models.registry import load_default_model, load_model
-    from realtime.inference import DeviceUnavailable, make_scorer, select_device
-    from realtime.multistream.local import ThreadStreams
-    from realtime.multistream.sinks import StreamSinks
+    from realtime.inference import DeviceUnavailable, select_device
     from realtime.multistream.sources import open_stream_source
-    from realtime.multistream.status import StatusBoard, start_status_view
-    from realtime.output import JsonLinesWriter
     from realtime.sources.base import SourceError
-    from realtime.sources.demo import demo_cache_dir
 
     for stream in streams:
         try:
@@ -86,6 +98,53 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
         return _fail(str(exc))
     if not loaded.spec.trained:
         print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
+    return PreparedStreams(streams, loaded, device)
+
+
+def local_scorer(prepared: PreparedStreams, config: EngineConfig) -> CropScorer | int:
+    """The one scorer every stream of the threads backend shares; an exit code when the device fails."""
+    import torch
+
+    from realtime.inference import DeviceUnavailable, make_scorer
+    from realtime.sources.demo import demo_cache_dir
+
+    threads = config.resolved_torch_threads()
+    torch.set_num_threads(threads)
+    try:
+        return make_scorer(prepared.loaded, prepared.device, config.runtime, threads, demo_cache_dir() / "onnx")
+    except DeviceUnavailable as exc:
+        return _fail(str(exc))
+
+
+def streams_exit_code(
+    streams: list[StreamSettings],
+    stats: dict[str, StreamStats],
+    run_error: str | None,
+    interrupted: bool,
+    fail_on_interrupt: bool,
+) -> int:
+    """After the summaries: an ``error:`` line per failed stream (and for a failed run); the exit code."""
+    failed = [stats[stream.name] for stream in streams if stats[stream.name].error]
+    for stream_stats in failed:
+        print(f"error: stream {stream_stats.name}: {stream_stats.error}", file=sys.stderr, flush=True)
+    if run_error:
+        return _fail(run_error)
+    if failed:
+        return EXIT_FAILED
+    return EXIT_INTERRUPTED if interrupted and fail_on_interrupt else EXIT_OK
+
+
+def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
+    """Analyses every stream of ``args.streams``; prints tagged JSON lines and per-stream summaries."""
+    prepared = prepare_streams(args, config)
+    if isinstance(prepared, int):
+        return prepared
+    from realtime.multistream.local import ThreadStreams
+    from realtime.multistream.sinks import StreamSinks
+    from realtime.multistream.status import StatusBoard, start_status_view
+    from realtime.output import JsonLinesWriter
+
+    streams, loaded = prepared.streams, prepared.loaded
     threshold = config.threshold if config.threshold is not None else loaded.spec.threshold
     board = StatusBoard([stream.name for stream in streams])
     sinks = StreamSinks(streams, JsonLinesWriter(), loaded.spec.trained, threshold, board)
@@ -105,12 +164,9 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
             where = f" at {mask_url(args.address)}" if args.address else ""
             return _fail(f"cannot run on Ray{where}: {_first_line(exc)}")
     else:
-        torch.set_num_threads(config.resolved_torch_threads())
-        threads = config.resolved_torch_threads()
-        try:
-            scorer = make_scorer(loaded, device, config.runtime, threads, demo_cache_dir() / "onnx")
-        except DeviceUnavailable as exc:
-            return _fail(str(exc))
+        scorer = local_scorer(prepared, config)
+        if isinstance(scorer, int):
+            return scorer
         runner = ThreadStreams(streams, loaded, scorer, config, sinks)
     view = start_status_view(board)
     started = time.monotonic()
@@ -138,11 +194,4 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
         import ray
 
         ray.shutdown()
-    failed = [stats[stream.name] for stream in streams if stats[stream.name].error]
-    for stream_stats in failed:
-        print(f"error: stream {stream_stats.name}: {stream_stats.error}", file=sys.stderr, flush=True)
-    if runner.error:
-        return _fail(runner.error)
-    if failed:
-        return EXIT_FAILED
-    return EXIT_INTERRUPTED if interrupted and args.fail_on_interrupt else EXIT_OK
+    return streams_exit_code(streams, stats, runner.error, interrupted, args.fail_on_interrupt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models.registry import LoadedModel
 from realtime.config import EngineConfig
 from realtime.frames import AnalyzedFrame
@@ -22,9 +24,15 @@ class ThreadStreams:
         scorer: CropScorer,
         config: EngineConfig,
         sinks: StreamSinks,
+        on_frame: Callable[[AnalyzedFrame], None] | None = None,
     ) -> None:
-        """Builds the sources (raises SourceError for one that cannot exist); nothing runs yet."""
+        """Builds the sources (raises SourceError for one that cannot exist); nothing runs yet.
+
+        ``on_frame`` sees every analysed frame of every stream (on that stream's face thread), e.g.
+        to show it.
+        """
         self.sinks = sinks
+        self.on_frame = on_frame
         sources = [
             open_stream_source(stream, config, lambda record, name=stream.name: sinks.status(name, record))
             for stream in streams
@@ -39,6 +47,8 @@ class ThreadStreams:
     def _on_frame(self, analyzed: AnalyzedFrame) -> None:  # runs on each stream's face thread
         if self.sinks.board is not None:
             self.sinks.board.frame_analyzed(analyzed.source, len(analyzed.faces))
+        if self.on_frame is not None:
+            self.on_frame(analyzed)
 
     def start(self) -> None:
         self.pipeline.start()

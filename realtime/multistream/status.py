@@ -35,8 +35,20 @@ class StreamRow:
         return max(recent) if recent else None
 
 
+@dataclass(frozen=True)
+class StreamFigures:
+    """One stream's live figures, as the status table (terminal) and the stream grid (Qt) show them."""
+
+    state: str
+    fps: float  # frames analysed per second since the previous snapshot
+    latency_ms: float | None  # median of the recent verdicts' latencies; None before the first
+    faces: int  # faces in the newest analysed frame
+    max_p_fake: float | None  # highest p_fake among the faces scored in the last couple of seconds
+    alerts: int
+
+
 class StatusBoard:
-    """Collects per-stream figures from any thread; ``render`` gives the table as text."""
+    """Collects per-stream figures from any thread; ``snapshot`` gives them, ``render`` as a text table."""
 
     def __init__(self, names: list[str]) -> None:
         self._rows = {name: StreamRow(name) for name in names}
@@ -73,22 +85,37 @@ class StatusBoard:
         with self._lock:
             self._rows[name].state = state
 
-    def render(self) -> str:
-        """The table now; updates the fps of every stream since the previous call."""
+    def snapshot(self) -> dict[str, StreamFigures]:
+        """Every stream's figures now; the fps covers the time since the previous snapshot."""
         now = time.monotonic()
-        lines = [f"{'stream':<20} {'state':<12} {'fps':>6} {'latency_ms':>10} {'faces':>5} {'max_p_fake':>10} alerts"]
+        figures = {}
         with self._lock:
-            for row in self._rows.values():
+            for name, row in self._rows.items():
                 since, frames = row._counted
                 if since and now > since:
                     row.fps = (row.frames_analyzed - frames) / (now - since)
                 row._counted = (now, row.frames_analyzed)
-                latency = f"{statistics.median(row.latencies_ms):.0f}" if row.latencies_ms else "-"
-                p_fake = row.current_max_p_fake(now)
-                lines.append(
-                    f"{row.name[:20]:<20} {row.state[:12]:<12} {row.fps:>6.1f} {latency:>10} {row.faces:>5} "
-                    f"{'-' if p_fake is None else f'{p_fake:.3f}':>10} {row.alerts}"
+                latency = statistics.median(row.latencies_ms) if row.latencies_ms else None
+                figures[name] = StreamFigures(
+                    row.state, row.fps, latency, row.faces, row.current_max_p_fake(now), row.alerts
                 )
+        return figures
+
+    def track_scores(self, name: str) -> dict[int, float]:
+        """The newest p_fake of every face of ``name`` that has been scored."""
+        with self._lock:
+            return {track_id: p_fake for track_id, (_, p_fake) in self._rows[name].latest_by_track.items()}
+
+    def render(self) -> str:
+        """The table now (a :meth:`snapshot`: it updates every stream's fps)."""
+        lines = [f"{'stream':<20} {'state':<12} {'fps':>6} {'latency_ms':>10} {'faces':>5} {'max_p_fake':>10} alerts"]
+        for name, row in self.snapshot().items():
+            latency = "-" if row.latency_ms is None else f"{row.latency_ms:.0f}"
+            p_fake = "-" if row.max_p_fake is None else f"{row.max_p_fake:.3f}"
+            lines.append(
+                f"{name[:20]:<20} {row.state[:12]:<12} {row.fps:>6.1f} {latency:>10} {row.faces:>5} "
+                f"{p_fake:>10} {row.alerts}"
+            )
         return "\n".join(lines)
 
 
