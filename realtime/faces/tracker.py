@@ -1,8 +1,10 @@
 """Stable face track ids across frames (pure logic: no images, no threads).
 
 Detections arrive every N frames; in between, a motion estimate moves each box. A detection
-is matched to the existing track it overlaps most (greedy on IoU); unmatched detections start
-new tracks; a track unmatched for more than ``max_missed`` detection rounds has ended.
+is matched to the existing track it overlaps most (greedy on IoU); what is left is matched by
+distance when a detection of about the track's size lies within ``max_jump`` box sides of it (a
+fast move, or frames a live source dropped); unmatched detections start new tracks; a track
+unmatched for more than ``max_missed`` detection rounds has ended.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ class TrackUpdate:
 class FaceTracker:
     """Assigns stable ids to face boxes; caps the number of faces followed at once."""
 
-    def __init__(self, min_iou: float = 0.3, max_missed: int = 2, max_faces: int = 8) -> None:
+    def __init__(self, min_iou: float = 0.3, max_missed: int = 2, max_faces: int = 8, max_jump: float = 1.0) -> None:
         self.min_iou = min_iou
+        self.max_jump = max_jump
         self.max_missed = max_missed
         self.max_faces = max_faces
         self._tracks: dict[int, Track] = {}
@@ -64,9 +67,8 @@ class FaceTracker:
         )
         matched_tracks: set[int] = set()
         matched_detections: set[int] = set()
-        for overlap, track_id, index in pairs:
-            if overlap < self.min_iou:
-                break
+        overlapping = [(track_id, index) for overlap, track_id, index in pairs if overlap >= self.min_iou]
+        for track_id, index in [*overlapping, *self._near_pairs(detections)]:
             if track_id in matched_tracks or index in matched_detections:
                 continue
             track = self._tracks[track_id]
@@ -94,6 +96,21 @@ class FaceTracker:
             self._next_id += 1
         self.faces_capped = max(self.faces_capped, ignored)
         return update
+
+    def _near_pairs(self, detections: list[tuple[Box, tuple[tuple[float, float], ...]]]) -> list[tuple[int, int]]:
+        """(track id, detection index) pairs of similar size within ``max_jump`` box sides, nearest first."""
+        near = []
+        for track_id, track in self._tracks.items():
+            side = max(track.box.width, track.box.height)
+            for index, (box, _) in enumerate(detections):
+                if not 2 / 3 <= max(box.width, box.height) / side <= 3 / 2:
+                    continue
+                dx = box.center[0] - track.box.center[0]
+                dy = box.center[1] - track.box.center[1]
+                jump = (dx * dx + dy * dy) ** 0.5 / side
+                if jump <= self.max_jump:
+                    near.append((jump, track_id, index))
+        return [(track_id, index) for _, track_id, index in sorted(near)]
 
     def move(self, track_id: int, box: Box) -> None:
         """Moves a track's box between detections (from a motion estimate)."""

@@ -31,6 +31,14 @@ def test_track_survives_a_missed_round_then_ends():
     assert tracker.tracks == []
 
 
+def test_a_face_that_jumped_keeps_its_id_when_nothing_overlaps():
+    tracker = FaceTracker()
+    tracker.update([box(0, 0), box(600, 0)])
+    update = tracker.update([box(80, 20), box(600, 0)])  # frames dropped: the face moved 0.8 of its size
+    assert update.started == [] and {t.track_id: t.box.left for t in tracker.tracks} == {1: 80, 2: 600}
+    assert tracker.update([box(80, 20, size=300)]).started == [3]  # much larger: another face
+
+
 def test_a_face_far_from_every_track_starts_a_new_id():
     tracker = FaceTracker()
     tracker.update([box(0, 0)])
