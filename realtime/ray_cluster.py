@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from realtime.errors import first_line
 from realtime.urls import mask_url
 
 PROBE_TIMEOUT_S = 5.0  # TCP connect to the cluster's GCS (or Ray Client server)
@@ -103,21 +104,30 @@ def exit_if_stuck(seconds: float, message: str) -> Iterator[None]:
 def connect(address: str | None) -> bool:
     """Connects to Ray (a new local one when ``address`` is None); True when this call started the connection.
 
-    Raises ClusterUnreachable when nothing answers at ``address`` and ValueError for a malformed one.
-    A cluster that accepts the connection but does not let ``ray.init`` finish within
-    :data:`INIT_TIMEOUT_S` ends the process with one error line.
+    Raises ClusterUnreachable (one line, credentials masked) when nothing answers at ``address`` or
+    Ray fails to start or join, and ValueError for a malformed address. A cluster that accepts the
+    connection but does not let ``ray.init`` finish within :data:`INIT_TIMEOUT_S` ends the process
+    with one error line.
     """
     import ray
 
     if ray.is_initialized():
         return False
     if address is None:
-        ray.init(include_dashboard=False, runtime_env=runtime_env(None))
+        try:
+            ray.init(include_dashboard=False, runtime_env=runtime_env(None))
+        except (ConnectionError, RuntimeError, TimeoutError) as exc:
+            raise ClusterUnreachable(f"cannot start a local Ray: {first_line(exc)}") from None
         return True
     endpoint = bootstrap_endpoint(address)
     if endpoint is not None:
         probe(*endpoint)
     where = shown(*endpoint) if endpoint else mask_url(address)
-    with exit_if_stuck(INIT_TIMEOUT_S, f"the Ray cluster at {where} did not answer within {INIT_TIMEOUT_S:.0f} s"):
-        ray.init(address=address, runtime_env=runtime_env(address))
+    try:
+        with exit_if_stuck(INIT_TIMEOUT_S, f"the Ray cluster at {where} did not answer within {INIT_TIMEOUT_S:.0f} s"):
+            ray.init(address=address, runtime_env=runtime_env(address))
+    except ClusterUnreachable:
+        raise
+    except (ConnectionError, RuntimeError, TimeoutError) as exc:
+        raise ClusterUnreachable(f"cannot run on Ray at {where}: {first_line(exc)}") from None
     return True

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from realtime.config import EngineConfig
 from realtime.signals import StopOnSignals
-from realtime.urls import mask_url
 
 if TYPE_CHECKING:
     import torch
@@ -45,11 +44,6 @@ def add_streams_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address", metavar="ADDR", help="Ray cluster to join (its head's host:6379, or auto); default: a local Ray"
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -160,9 +154,6 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
             return _fail("--backend ray needs the ray package (pip install -r requirements.txt)")
         except ClusterUnreachable as exc:
             return _fail(str(exc))
-        except (ConnectionError, RuntimeError, TimeoutError) as exc:
-            where = f" at {mask_url(args.address)}" if args.address else ""
-            return _fail(f"cannot run on Ray{where}: {_first_line(exc)}")
     else:
         scorer = local_scorer(prepared, config)
         if isinstance(scorer, int):

@@ -19,6 +19,7 @@ from ray.exceptions import RayActorError, RayTaskError
 
 from models.registry import LoadedModel
 from realtime.config import EngineConfig
+from realtime.errors import first_line
 from realtime.faces.stage import CropSettings
 from realtime.inference import ScoringSettings
 from realtime.multistream.config import StreamSettings
@@ -110,7 +111,7 @@ class RayStreams:
                     self._deliver(ray.get(ref))
                 return
             except RayActorError as exc:
-                error = f"inference actor died: {_first_line(exc)}"
+                error = f"inference actor died: {first_line(exc)}"
         self.error = error
 
     def _reload(self, inference: Any) -> bool:
@@ -118,7 +119,7 @@ class RayStreams:
         try:
             ray.get(inference.load.remote(self._model))
         except RayTaskError as exc:
-            self.error = f"a restarted inference actor cannot load the model: {_first_line(exc.cause or exc)}"
+            self.error = f"a restarted inference actor cannot load the model: {first_line(exc.cause or exc)}"
             ray.kill(inference, no_restart=True)  # its streams' calls fail instead of waiting for ever
             return False
         return True
@@ -156,9 +157,9 @@ class RayStreams:
         try:
             self._stats[name] = ray.get(ref)
         except RayTaskError as exc:  # run() raised: the stream cannot go on, the others do
-            self._stats[name] = StreamStats(name, error=f"stream {name} failed: {_first_line(exc.cause or exc)}")
+            self._stats[name] = StreamStats(name, error=f"stream {name} failed: {first_line(exc.cause or exc)}")
         except RayActorError as exc:  # restarts used up
-            self._stats[name] = StreamStats(name, error=f"stream actor of {name} died: {_first_line(exc)}")
+            self._stats[name] = StreamStats(name, error=f"stream actor of {name} died: {first_line(exc)}")
         with self._finished_lock:
             self._finished.add(name)
         # Ends the stream on its inference actor unless its end arrived there (a no-op then): needed when
@@ -180,8 +181,3 @@ class RayStreams:
     def restarts(self, name: str) -> int:
         """How many times the stream's actor died and was restarted."""
         return self._restarts[name]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

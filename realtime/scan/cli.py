@@ -90,12 +90,6 @@ def scan_engine_config(config: EngineConfig, device_type: str) -> EngineConfig:
     return replace(config, max_batch=1) if device_type == "cpu" else config
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr, flush=True)
     return EXIT_FAILED

@@ -10,9 +10,8 @@ import argparse
 from pathlib import Path
 
 from realtime.config import EngineConfig
-from realtime.scan.cli import announce, fail, first_line, folder_exit, folder_videos, load_scan_model, no_videos
+from realtime.scan.cli import announce, fail, folder_exit, folder_videos, load_scan_model, no_videos
 from realtime.signals import StopOnSignals
-from realtime.urls import mask_url
 
 
 def scan_folder_on_ray(root: Path, model_path: Path | None, config: EngineConfig, args: argparse.Namespace) -> int:
@@ -42,9 +41,6 @@ def scan_folder_on_ray(root: Path, model_path: Path | None, config: EngineConfig
         started = connect(args.address)
     except ClusterUnreachable as exc:
         return fail(str(exc))
-    except (ConnectionError, RuntimeError, TimeoutError) as exc:
-        where = f" at {mask_url(args.address)}" if args.address else ""
-        return fail(f"cannot run on Ray{where}: {first_line(exc)}")
     try:
         threads = config.torch_threads or 1  # each task reserves this many CPUs and runs inference on them
         try:

@@ -19,7 +19,7 @@ from typing import Any
 import ray
 from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 
-from realtime.scan.cli import first_line
+from realtime.errors import first_line
 from realtime.scan.media import probe
 from realtime.scan.ray_task import ScanJob, TaskResult, scan_file
 from realtime.scan.report_json import reusable

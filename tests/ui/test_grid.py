@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -64,6 +65,22 @@ def assert_boxes_painted(tile: StreamTile) -> None:
             assert np.abs(edge - overlay.color).max(axis=1).min() <= 40, (tile.name, edge, overlay.color)
         centre = view[middle_y, round(rect.center().x())].astype(int)
         assert np.abs(centre - overlay.color).max() > 60
+
+
+def run_grid_polling(args: argparse.Namespace, poll: Callable[[], None], every_ms: int) -> int:
+    """run_grid with ``poll`` called on the GUI thread every ``every_ms``; windows close after 30 s at worst."""
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(every_ms)
+    safety = QTimer()
+    safety.setSingleShot(True)
+    safety.timeout.connect(QApplication.closeAllWindows)
+    safety.start(30_000)
+    try:
+        return run_grid(args, config_from_args(args))
+    finally:
+        timer.stop()
+        safety.stop()
 
 
 def border_color(tile: StreamTile) -> tuple[int, ...]:
@@ -200,18 +217,7 @@ def test_run_grid_prints_the_headless_lines_and_summaries_when_closed(
         seen["status"] = window.status_label.text()
         window.close()
 
-    poll = QTimer()
-    poll.timeout.connect(close_when_done)
-    poll.start(100)
-    safety = QTimer()
-    safety.setSingleShot(True)
-    safety.timeout.connect(QApplication.closeAllWindows)
-    safety.start(30_000)
-    try:
-        code = run_grid(args, config_from_args(args))
-    finally:
-        poll.stop()
-        safety.stop()
+    code = run_grid_polling(args, close_when_done, 100)
     captured = capsys.readouterr()
     assert code == 1  # the camera failed; the files ran to their end
     assert not grid_threads()
@@ -258,24 +264,15 @@ def test_sigterm_closes_the_grid_and_prints_interrupted_summaries(
     argv = ["--streams", str(streams_file), "--model", str(small_checkpoint), "--device", "cpu", "--realtime"]
     args = build_parser().parse_args([*argv, "--runtime", "torch", "--threads", "1", "--fail-on-interrupt"])
 
+    sent: list[bool] = []
+
     def terminate_once_scoring() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, GridWindow) and w.isVisible()]
-        if windows and all(scored(tile, 1) for tile in windows[0].tiles.values()):
-            poll.stop()
+        if not sent and windows and all(scored(tile, 1) for tile in windows[0].tiles.values()):
+            sent.append(True)
             os.kill(os.getpid(), signal.SIGTERM)  # run_grid turns it into closing the window
 
-    poll = QTimer()
-    poll.timeout.connect(terminate_once_scoring)
-    poll.start(50)
-    safety = QTimer()
-    safety.setSingleShot(True)
-    safety.timeout.connect(QApplication.closeAllWindows)
-    safety.start(30_000)
-    try:
-        code = run_grid(args, config_from_args(args))
-    finally:
-        poll.stop()
-        safety.stop()
+    code = run_grid_polling(args, terminate_once_scoring, 50)
     assert code == 130  # --fail-on-interrupt, as headless
     assert not grid_threads()
     summaries = [r for r in map(json.loads, capsys.readouterr().out.splitlines()) if r["type"] == "summary"]

@@ -82,16 +82,6 @@ def streams(one_face_clip, two_face_clip, rtsp_server):
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray")
-    from realtime.ray_cluster import runtime_env
-
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(None), log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def threads_run(streams, small_checkpoint):
     loaded = load_model(small_checkpoint)
     config = engine_config()

@@ -26,16 +26,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray")
-    from realtime.ray_cluster import runtime_env
-
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(None), log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three short face clips."""
     root = tmp_path_factory.mktemp("videos")
