@@ -20,6 +20,7 @@ test reals vs self-blended copies of them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -82,13 +83,15 @@ def score_bank(
 ) -> list[ClipScores]:
     """Scores every clip; with ``self_blend_reals`` also a self-blended copy of each real clip."""
     results = []
-    for number, (clip_id, clip) in enumerate(sorted(bank.items())):
+    for clip_id, clip in sorted(bank.items()):
         entry = clip.entry
         label = int(entry["label"] == "fake")
         frames, windows = score_crops(loaded, clip.crops, clip.segment)
         results.append(ClipScores(clip_id, label, entry["method"], entry["source"], frames, windows))
         if self_blend_reals and not label:
-            params = sample_blend_params(np.random.default_rng([seed, number]))
+            # Seeded by the clip itself, so a clip's self-blend is the same whichever splits are scored.
+            clip_key = int(hashlib.sha1(clip_id.encode()).hexdigest()[:8], 16)
+            params = sample_blend_params(np.random.default_rng([seed, clip_key]))
             blended = self_blend_window(clip.crops, clip.landmarks, params)[0]
             frames, windows = score_crops(loaded, blended, clip.segment)
             results.append(
