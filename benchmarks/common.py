@@ -49,7 +49,17 @@ def median(values: Sequence[float]) -> float | None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far."""
+    """Peak resident memory of this process so far.
+
+    Read from VmHWM, which a new program starts afresh: ``ru_maxrss`` of a child started by
+    subprocess still counts the parent's peak at fork time (a parent holding a rendered clip).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ def measure(clip: Path, model: Path | None, sample_every: int, threads: int, out
     """One scan of ``clip`` in this process (the child's job)."""
     import torch
 
+    from benchmarks.common import peak_rss_mb
     from models.checkpoint import file_sha256
     from models.registry import DEFAULT_CHECKPOINT, load_default_model, load_model
     from realtime.config import EngineConfig
@@ -60,7 +60,7 @@ def measure(clip: Path, model: Path | None, sample_every: int, threads: int, out
         "total_video_s_per_wall_s": round(video_s / total_s, 3),
         "windows": len(outcome.result.verdicts),
         "video_p_fake": outcome.report["result"]["video_p_fake"],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "model": loaded.source,
         "trained": loaded.spec.trained,
         "device": str(device),
