@@ -76,6 +76,9 @@ class TrainConfig:
     self_blend_share: float = MixConfig.self_blend  # of training samples; reals are always half
     swap_share: float = MixConfig.swap
     provided_share: float = MixConfig.provided_fake  # provided fakes of seen methods, method-balanced
+    # Stage-1 batches of (real crop, fake made from that very crop) pairs, as in the self-blended
+    # images paper, so nothing but the manipulation separates the two halves of a batch.
+    paired: bool = False
 
     @property
     def seen_method_prefixes(self) -> tuple[str, ...]:
@@ -198,13 +201,15 @@ def train_backbone(
         dataset.set_epoch(epoch)
         loader = DataLoader(
             dataset,
-            batch_size=config.batch_size,
+            batch_size=config.batch_size // 2 if dataset.paired else config.batch_size,
             shuffle=False,
             num_workers=config.workers,
             drop_last=True,
             persistent_workers=False,
         )
         for crops, labels, _ in loader:
+            if labels.dim() == 2:  # paired items: (B, 2, ...) -> 2B crops
+                crops, labels = crops.flatten(0, 1), labels.flatten()
             # Cosine decay over the planned steps or the time budget, whichever ends first.
             progress = max(step / config.stage1_max_steps, (time.monotonic() - started) / budget_s)
             for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
@@ -394,9 +399,10 @@ def train(cache: Path, out: Path, config: TrainConfig) -> dict:
         config.input_size,
         spec.mean,
         spec.std,
-        epoch_size=config.batch_size * 200,
+        epoch_size=config.batch_size * 200 // (2 if config.paired else 1),
         seed=config.seed,
         mix=config.mix,
+        paired=config.paired,
     )
     val_frames = evaluation_windows(
         bank, roles["val"], 1, config.val_windows_per_clip * 2, synthesize=True, seed=config.seed
@@ -474,7 +480,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("models/checkpoints/detector.pt"))
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch CPU threads")
     for field, default in asdict(TrainConfig()).items():
-        parser.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=default)
+        flag = f"--{field.replace('_', '-')}"
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = TrainConfig(**{field: getattr(args, field) for field in asdict(TrainConfig())})

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from models.data.augment import augment_window, identity_params, sample_augment_params
+from models.data.augment import AugmentParams, augment_window, identity_params, sample_augment_params
 from models.data.prepare import load_clip, read_index
 from models.data.synthesis import face_swap_window, sample_blend_params, self_blend_window
 
@@ -113,7 +113,8 @@ class SynthesisWindowDataset(Dataset):
     """Random windows: real crops, self-blends and swaps made from them, and provided fakes.
 
     ``real_ids`` feed real windows and synthesis; ``fake_ids`` are provided fakes. Swaps take their
-    donor from a real clip of a different identity.
+    donor from a real clip of a different identity. With ``paired``, every item is a real window and
+    a fake of the same crops (see :meth:`sample_pair`).
     """
 
     def __init__(
@@ -129,6 +130,7 @@ class SynthesisWindowDataset(Dataset):
         seed: int = 0,
         mix: MixConfig = MixConfig(),
         augment: bool = True,
+        paired: bool = False,
     ) -> None:
         if not real_ids:
             raise ValueError("synthesis needs at least one real clip")
@@ -143,6 +145,7 @@ class SynthesisWindowDataset(Dataset):
         self.seed = seed
         self.epoch = 0
         self.augment = augment
+        self.paired = paired
         identities = {bank[c].entry["identity"] for c in self.real_ids}
         self.probabilities = mix.probabilities(has_swap=len(identities) > 1, has_provided=bool(self.fake_ids))
 
@@ -166,29 +169,58 @@ class SynthesisWindowDataset(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         kind = int(rng.choice(len(KINDS), p=self.probabilities))
         if KINDS[kind] == "provided_fake":
-            # Method first, then clip: a method with few clips is seen as often as one with many.
-            family = self.fake_families[int(rng.integers(len(self.fake_families)))]
-            _, crops, _ = self._random_window(rng, family)
-            return crops, 1, kind
+            return self._provided_fake(rng), 1, kind
         clip, crops, landmarks = self._random_window(rng, self.real_ids)
         if KINDS[kind] == "real":
             return crops, 0, kind
+        return self._synthesize(rng, KINDS[kind], clip, crops, landmarks), 1, kind
+
+    def sample_pair(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """A real window, a fake window and the fake's kind index, before augmentation.
+
+        Synthesized fakes are made from the very crops of the real window, as in the self-blended
+        images paper's batches: the pair differs only by the manipulation, so identity, camera and
+        codec cannot separate them. A provided fake is paired with a random real window.
+        """
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        fake_probabilities = self.probabilities[1:] / self.probabilities[1:].sum()
+        kind = 1 + int(rng.choice(len(KINDS) - 1, p=fake_probabilities))
+        clip, crops, landmarks = self._random_window(rng, self.real_ids)
+        if KINDS[kind] == "provided_fake":
+            return crops, self._provided_fake(rng), kind
+        return crops, self._synthesize(rng, KINDS[kind], clip, crops, landmarks), kind
+
+    def _provided_fake(self, rng: np.random.Generator) -> np.ndarray:
+        # Method first, then clip: a method with few clips is seen as often as one with many.
+        family = self.fake_families[int(rng.integers(len(self.fake_families)))]
+        return self._random_window(rng, family)[1]
+
+    def _synthesize(
+        self, rng: np.random.Generator, kind: str, clip: CachedClip, crops: np.ndarray, landmarks: np.ndarray
+    ) -> np.ndarray:
         params = sample_blend_params(rng)
-        if KINDS[kind] == "self_blend":
-            return self_blend_window(crops, landmarks, params)[0], 1, kind
+        if kind == "self_blend":
+            return self_blend_window(crops, landmarks, params)[0]
         identity = clip.entry["identity"]
         donors = [c for c in self.real_ids if self.bank[c].entry["identity"] != identity]
         _, donor_crops, donor_landmarks = self._random_window(rng, donors)
-        return face_swap_window(crops, landmarks, donor_crops, donor_landmarks, params)[0], 1, kind
+        return face_swap_window(crops, landmarks, donor_crops, donor_landmarks, params)[0]
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-        crops, label, kind = self.sample(index)
+    def _to_input(self, crops: np.ndarray, params: AugmentParams) -> torch.Tensor:
+        window = to_tensor(augment_window(crops, params, self.input_size), self.mean, self.std)
+        return window[0] if self.length == 1 else window
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | int]:
+        """One window, its label and kind; ``paired``: a (2, ...) stack of a real window and its fake,
+        augmented identically, with labels (0, 1) and kinds (0, fake kind)."""
         rng = np.random.default_rng([self.seed, self.epoch, index, 1])
         params = sample_augment_params(rng) if self.augment else identity_params()
-        window = to_tensor(augment_window(crops, params, self.input_size), self.mean, self.std)
-        if self.length == 1:
-            window = window[0]
-        return window, torch.tensor(float(label)), kind
+        if self.paired:
+            real, fake, kind = self.sample_pair(index)
+            stacked = torch.stack([self._to_input(real, params), self._to_input(fake, params)])
+            return stacked, torch.tensor([0.0, 1.0]), torch.tensor([0, kind])
+        crops, label, kind = self.sample(index)
+        return self._to_input(crops, params), torch.tensor(float(label)), kind
 
 
 @dataclass(frozen=True)

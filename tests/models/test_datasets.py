@@ -63,3 +63,25 @@ def test_provided_fakes_are_balanced_by_method_family() -> None:
     from_talker = [np.array_equal(crops[0], talker.crops[0]) for crops in provided]
     assert len(provided) > 150
     assert 0.4 < np.mean(from_talker) < 0.6  # one clip of its family against six swaps of theirs
+
+
+def test_paired_items_are_a_real_window_and_a_fake_of_the_same_crops() -> None:
+    bank = {c.clip_id: c for c in (clip("a", "p", [0] * 4), clip("bb", "q", [0] * 4), clip("f", "r", [0] * 4, "fake"))}
+    dataset = SynthesisWindowDataset(
+        bank, ["a", "bb"], ["f"], 2, 64, (0.5,) * 3, (0.5,) * 3, epoch_size=60, augment=False, paired=True
+    )
+    kinds = set()
+    for index in range(60):
+        real, fake, kind = dataset.sample_pair(index)
+        kinds.add(KINDS[kind])
+        assert kind != KINDS.index("real")
+        assert any(np.array_equal(real, bank[c].crops[:2]) for c in ("a", "bb"))
+        if KINDS[kind] == "provided_fake":
+            assert np.array_equal(fake, bank["f"].crops[:2])
+        else:  # made from the real window itself: same background, a changed face
+            assert np.array_equal(real[:, :4, :4], fake[:, :4, :4])
+            assert not np.array_equal(real, fake)
+    assert kinds == {"self_blend", "swap", "provided_fake"}
+    windows, labels, item_kinds = dataset[3]
+    assert windows.shape == (2, 2, 3, 64, 64)
+    assert labels.tolist() == [0.0, 1.0] and item_kinds[0] == 0

@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from models.checkpoint import ModelSpec
-from models.data.datasets import CachedClip, SynthesisWindowDataset
+from models.data.datasets import CachedClip, SynthesisWindowDataset, evaluation_windows
 from models.data.prepare import PrepareConfig, save_clip, write_index
 from models.evaluate import ClipScores, evaluate, subset_report
 from models.registry import build_model, load_model
-from models.train import TrainConfig, backbone_step, train
+from models.train import TrainConfig, backbone_step, train, train_backbone
 from tests.support.synthetic_faces import face_crop
 
 CROP = 64
@@ -55,6 +55,28 @@ def test_backbone_steps_lower_the_loss() -> None:
     scaler = torch.amp.GradScaler("cuda", enabled=False)
     losses = [backbone_step(model, head, optimizer, scaler, crops, labels, amp=False) for _ in range(8)]
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_paired_batches_train_the_backbone() -> None:
+    """Paired items (a real crop and a fake of it) are flattened into one batch of both labels."""
+    torch.manual_seed(0)
+    bank = {}
+    for seed in range(3):
+        arrays = drawn_clip(seed)
+        entry = {"clip_id": f"c{seed}", "identity": f"p{seed}", "label": "real", "method": "none"}
+        bank[entry["clip_id"]] = CachedClip(entry, arrays["crops"], arrays["landmarks"], arrays["segment"])
+    spec = ModelSpec(input_size=48, window=4, hidden_size=8)
+    dataset = SynthesisWindowDataset(
+        bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=8, paired=True
+    )
+    config = TrainConfig(batch_size=4, stage1_max_steps=3, eval_every=3, workers=0)
+    val = evaluation_windows(bank, sorted(bank), 1, 2, synthesize=True)
+    model = build_model(spec, pretrained_backbone=True)
+    log: list[dict] = []
+    head = train_backbone(model, spec, config, dataset, val, torch.device("cpu"), False, log)
+    assert [entry["step"] for entry in log] == [3]  # batches of 2 pairs (4 crops); stops at the step limit
+    assert 0.0 <= log[0]["val_video_auc"] <= 1.0 and np.isfinite(log[0]["train_loss"])
+    assert head.in_features == model.backbone.feature_dim
 
 
 @pytest.fixture(scope="module")
