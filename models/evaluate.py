@@ -116,6 +116,30 @@ def subset_report(scores: list[ClipScores], threshold: float) -> dict:
     }
 
 
+def self_blend_pairs(scores: list[ClipScores]) -> dict:
+    """Each real clip against its own self-blended copy, at video level.
+
+    The self-blend subset's AUC ranks every real clip against every blend, so it mixes two things:
+    whether the model sees the blending (a clip's blend scores above the clip itself) and how far
+    apart the scores of real clips from different sources lie. These figures separate the two.
+    """
+    reals = {s.clip_id: s.video_score for s in scores if not s.label}
+    pairs = [
+        (reals[s.clip_id.split("#")[0]], s.video_score)
+        for s in scores
+        if s.clip_id.endswith("#self_blend") and s.clip_id.split("#")[0] in reals
+    ]
+    if not pairs:
+        return {}
+    real, blended = np.array(pairs).T
+    return {
+        "pairs": len(pairs),
+        "blend_above_own_real": float(np.mean(blended > real)),
+        "mean_gain": float(np.mean(blended - real)),
+        "real_score_std": float(np.std(list(reals.values()))),
+    }
+
+
 def build_subsets(
     scores: list[ClipScores],
     split_of: dict[str, str],
@@ -197,6 +221,9 @@ def evaluate(
         "seen_methods": list(seen),
         "video_score": "mean over windows of the max over faces (cache: largest face per frame)",
         "subsets": {name: subset_report(members, spec.threshold) for name, members in subsets.items()},
+        "self_blend_pairs": {
+            name: self_blend_pairs(members) for name, members in subsets.items() if name.endswith("_self_blend")
+        },
         "clips": [
             {
                 "clip_id": s.clip_id,
@@ -244,6 +271,13 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:60s} clips={figures['clips']:3d} video AUC={video['auc']:.3f} FPR={video['fpr']:.2f} "
             f"TPR={video['tpr']:.2f} | frame AUC={frame['auc']:.3f}"
         )
+    for name, pairs in report["self_blend_pairs"].items():
+        if pairs:
+            print(
+                f"{name + ' pairs':60s} blend above its own real clip in {pairs['blend_above_own_real']:.0%} of "
+                f"{pairs['pairs']}, by {pairs['mean_gain']:.3f} on average; real-clip score std "
+                f"{pairs['real_score_std']:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from torch import nn
 from models.checkpoint import ModelSpec
 from models.data.datasets import CachedClip, SynthesisWindowDataset, evaluation_windows
 from models.data.prepare import PrepareConfig, save_clip, write_index
-from models.evaluate import ClipScores, evaluate, subset_report
+from models.evaluate import ClipScores, evaluate, self_blend_pairs, subset_report
 from models.registry import build_model, load_model
 from models.train import TrainConfig, backbone_step, train, train_backbone
 from tests.support.synthetic_faces import face_crop
@@ -35,13 +35,19 @@ def drawn_clip(seed: int, frames: int = 8) -> dict[str, np.ndarray]:
     }
 
 
-def test_backbone_steps_lower_the_loss() -> None:
-    torch.manual_seed(0)
+def drawn_real_bank(clips: int) -> dict[str, CachedClip]:
+    """Real clips of drawn faces, one identity each, held in memory like a loaded cache."""
     bank = {}
-    for seed in range(3):
+    for seed in range(clips):
         arrays = drawn_clip(seed)
         entry = {"clip_id": f"c{seed}", "identity": f"p{seed}", "label": "real", "method": "none"}
         bank[entry["clip_id"]] = CachedClip(entry, arrays["crops"], arrays["landmarks"], arrays["segment"])
+    return bank
+
+
+def test_backbone_steps_lower_the_loss() -> None:
+    torch.manual_seed(0)
+    bank = drawn_real_bank(3)
     spec = ModelSpec(input_size=48, window=4, hidden_size=8)
     dataset = SynthesisWindowDataset(
         bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=12, augment=False
@@ -60,11 +66,7 @@ def test_backbone_steps_lower_the_loss() -> None:
 def test_paired_batches_train_the_backbone() -> None:
     """Paired items (a real crop and a fake of it) are flattened into one batch of both labels."""
     torch.manual_seed(0)
-    bank = {}
-    for seed in range(3):
-        arrays = drawn_clip(seed)
-        entry = {"clip_id": f"c{seed}", "identity": f"p{seed}", "label": "real", "method": "none"}
-        bank[entry["clip_id"]] = CachedClip(entry, arrays["crops"], arrays["landmarks"], arrays["segment"])
+    bank = drawn_real_bank(3)
     spec = ModelSpec(input_size=48, window=4, hidden_size=8)
     dataset = SynthesisWindowDataset(
         bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=8, paired=True
@@ -149,6 +151,7 @@ def test_evaluate_writes_report_and_plot(trained_checkpoint: Path, tiny_cache: P
     assert json.loads((tmp_path / "eval.json").read_text())["threshold"] == report["threshold"]
     subsets = report["subsets"]
     assert "test_seen_methods" in subsets and "test_self_blend" in subsets
+    assert report["self_blend_pairs"]["test_self_blend"]["pairs"] == subsets["test_self_blend"]["fake_clips"]
     for figures in subsets.values():
         assert 0.0 <= figures["video"]["auc"] <= 1.0
         assert figures["frame"]["count"] >= figures["window"]["count"] >= figures["video"]["count"]
@@ -164,6 +167,19 @@ def test_subset_report_known_aucs() -> None:
     assert report["video"]["auc"] == pytest.approx(0.75)
     assert report["window"]["auc"] == pytest.approx(7 / 9)
     assert report["video"]["fpr"] == pytest.approx(0.5) and report["video"]["tpr"] == pytest.approx(0.5)
+
+
+def test_self_blend_pairs_compare_each_clip_with_its_own_blend() -> None:
+    def clip(name: str, label: int, score: float) -> ClipScores:
+        return ClipScores(name, label, "m", "s", np.array([score]), np.array([score]))
+
+    # Every blend is above its own clip, but one real clip scores above another clip's blend.
+    scores = [clip("a", 0, 0.1), clip("a#self_blend", 1, 0.3), clip("b", 0, 0.6), clip("b#self_blend", 1, 0.65)]
+    assert subset_report(scores, 0.5)["video"]["auc"] == pytest.approx(0.75)
+    pairs = self_blend_pairs(scores)
+    assert pairs["pairs"] == 2 and pairs["blend_above_own_real"] == 1.0
+    assert pairs["mean_gain"] == pytest.approx(0.125) and pairs["real_score_std"] == pytest.approx(0.25)
+    assert self_blend_pairs([clip("a", 0, 0.1)]) == {}
 
 
 def test_warm_started_lstm_head_scores_like_the_frame_classifier() -> None:
