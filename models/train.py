@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 
 from models.backbones import backbone_defaults
@@ -79,6 +80,9 @@ class TrainConfig:
     # Stage-1 batches of (real crop, fake made from that very crop) pairs, as in the self-blended
     # images paper, so nothing but the manipulation separates the two halves of a batch.
     paired: bool = False
+    # >0: validate and keep an exponential moving average of the stage-1 weights (and BatchNorm
+    # statistics) instead of the raw weights; averaging tends to land in flatter, more robust minima.
+    ema_decay: float = 0.0
 
     @property
     def seen_method_prefixes(self) -> tuple[str, ...]:
@@ -193,6 +197,11 @@ def train_backbone(
     )
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    averages = (
+        [moving_average(model.backbone, config.ema_decay), moving_average(head, config.ema_decay)]
+        if config.ema_decay > 0
+        else None
+    )
     started = time.monotonic()
     budget_s = config.stage1_minutes * 60.0
     best_auc, best_state, best_head, stale, step, epoch = -1.0, None, None, 0, 0, 0
@@ -215,13 +224,17 @@ def train_backbone(
             for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
             running.append(backbone_step(model, head, optimizer, scaler, crops.to(device), labels.to(device), amp))
+            if averages is not None:
+                averages[0].update_parameters(model.backbone)
+                averages[1].update_parameters(head)
             step += 1
             out_of_time = time.monotonic() - started >= budget_s or step >= config.stage1_max_steps
             if step % config.eval_every == 0 or out_of_time:
-                features = embed_windows(model, (w.crops for w in val_windows), spec, device)
-                with torch.no_grad():
-                    logits = head(torch.from_numpy(features[:, 0]).to(device)).squeeze(1).float().cpu().numpy()
-                auc = clip_auc(val_windows, logits)
+                # Validate the weights that would be kept: the moving average where there is one.
+                candidate_backbone, candidate_head = (
+                    (averages[0].module, averages[1].module) if averages else (model.backbone, head)
+                )
+                auc = validate_frames(model, candidate_backbone, candidate_head, spec, val_windows, device)
                 entry = {
                     "stage": 1,
                     "step": step,
@@ -235,8 +248,8 @@ def train_backbone(
                 running = []
                 if auc > best_auc:
                     best_auc, stale = auc, 0
-                    best_state = {k: v.detach().clone() for k, v in model.backbone.state_dict().items()}
-                    best_head = {k: v.detach().clone() for k, v in head.state_dict().items()}
+                    best_state = {k: v.detach().clone() for k, v in candidate_backbone.state_dict().items()}
+                    best_head = {k: v.detach().clone() for k, v in candidate_head.state_dict().items()}
                 else:
                     stale += 1
             if out_of_time or stale >= config.patience:
@@ -248,6 +261,32 @@ def train_backbone(
         model.backbone.load_state_dict(best_state)
         head.load_state_dict(best_head)
     return head
+
+
+def moving_average(module: nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of ``module``'s parameters and buffers (BatchNorm statistics)."""
+    return AveragedModel(module, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def validate_frames(
+    model: nn.Module,
+    backbone: nn.Module,
+    head: nn.Module,
+    spec: ModelSpec,
+    val_windows: list[EvalWindow],
+    device: torch.device,
+) -> float:
+    """Video-level AUC of ``backbone`` + linear ``head`` on single-crop validation windows; ``backbone``
+    stands in for ``model.backbone`` for the duration (the model's own weights, or an average of them)."""
+    own = model.backbone
+    model.backbone = backbone
+    try:
+        features = embed_windows(model, (w.crops for w in val_windows), spec, device)
+    finally:
+        model.backbone = own
+    with torch.no_grad():
+        logits = head(torch.from_numpy(features[:, 0]).to(device)).squeeze(1).float().cpu().numpy()
+    return clip_auc(val_windows, logits)
 
 
 def warm_start_lstm_head(head: LstmHead, frame_head: nn.Linear, input_scale: float, gate_bias: float = 6.0) -> None:

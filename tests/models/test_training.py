@@ -16,7 +16,7 @@ from models.data.datasets import CachedClip, SynthesisWindowDataset, evaluation_
 from models.data.prepare import PrepareConfig, save_clip, write_index
 from models.evaluate import ClipScores, evaluate, self_blend_pairs, subset_report
 from models.registry import build_model, load_model
-from models.train import TrainConfig, backbone_step, train, train_backbone
+from models.train import TrainConfig, backbone_step, moving_average, train, train_backbone
 from tests.support.synthetic_faces import face_crop
 
 CROP = 64
@@ -79,6 +79,33 @@ def test_paired_batches_train_the_backbone() -> None:
     assert [entry["step"] for entry in log] == [3]  # batches of 2 pairs (4 crops); stops at the step limit
     assert 0.0 <= log[0]["val_video_auc"] <= 1.0 and np.isfinite(log[0]["train_loss"])
     assert head.in_features == model.backbone.feature_dim
+
+
+def test_stage_one_moving_average() -> None:
+    layer = nn.BatchNorm1d(2)
+    average = moving_average(layer, decay=0.5)
+    with torch.no_grad():
+        layer.weight.fill_(2.0)
+        layer.running_mean.fill_(4.0)
+    average.update_parameters(layer)  # the first update copies
+    with torch.no_grad():
+        layer.weight.fill_(4.0)
+        layer.running_mean.fill_(0.0)
+    average.update_parameters(layer)
+    assert average.module.weight.tolist() == [3.0, 3.0] and average.module.running_mean.tolist() == [2.0, 2.0]
+
+    torch.manual_seed(0)
+    bank = drawn_real_bank(3)
+    spec = ModelSpec(input_size=48, window=4, hidden_size=8)
+    dataset = SynthesisWindowDataset(bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=8)
+    config = TrainConfig(batch_size=4, stage1_max_steps=2, eval_every=2, workers=0, ema_decay=0.5)
+    model = build_model(spec, pretrained_backbone=True)
+    backbone = model.backbone
+    log: list[dict] = []
+    val = evaluation_windows(bank, sorted(bank), 1, 2, synthesize=True)
+    train_backbone(model, spec, config, dataset, val, torch.device("cpu"), False, log)
+    assert model.backbone is backbone  # the average's weights were loaded into the model's own backbone
+    assert [entry["step"] for entry in log] == [2] and 0.0 <= log[0]["val_video_auc"] <= 1.0
 
 
 @pytest.fixture(scope="module")
