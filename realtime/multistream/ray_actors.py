@@ -29,7 +29,7 @@ from typing import Any
 
 import ray
 import torch
-from ray.exceptions import RayActorError
+from ray.exceptions import ActorUnavailableError, RayActorError
 
 from models.registry import LoadedModel
 from realtime.capture import CaptureThread
@@ -59,6 +59,7 @@ PROGRESS_EVERY_S = 0.5  # how often a stream's progress reaches the driver
 MAX_IN_FLIGHT = 4  # submit calls a stream actor has on the way before it waits for the oldest
 REJOIN_ATTEMPTS = 5  # a stream actor gives up when its inference actor stays unreachable this many times
 REJOIN_RETRY_S = 1.0
+RESTART_WAIT_S = 60.0  # how long a restarting actor may stay unavailable before it counts as gone
 
 
 @dataclass(frozen=True)
@@ -344,15 +345,24 @@ class _Sender:
 def call_patiently(method: Any, *args: Any) -> Any:
     """``method.remote(*args)``'s result, asking again while the actor is unreachable (restarting).
 
-    Calls made while Ray restarts an actor wait for the new one; only those on the way when it died
-    fail, so a few attempts suffice. Raises RayActorError once the actor is gone for good.
+    While Ray restarts an actor, calls fail with ``ActorUnavailableError`` until the new one is up,
+    which takes longer on a loaded machine: those are asked again for up to ``RESTART_WAIT_S``. Other
+    actor errors (a call on its way when the actor died) are asked again ``REJOIN_ATTEMPTS`` times.
+    Raises RayActorError once the actor is gone for good.
     """
-    for _ in range(REJOIN_ATTEMPTS - 1):
+    deadline = time.monotonic() + RESTART_WAIT_S
+    failures = 0
+    while True:
         try:
             return ray.get(method.remote(*args))
+        except ActorUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
         except RayActorError:
-            time.sleep(REJOIN_RETRY_S)
-    return ray.get(method.remote(*args))
+            failures += 1
+            if failures >= REJOIN_ATTEMPTS:
+                raise
+        time.sleep(REJOIN_RETRY_S)
 
 
 class StreamActor:

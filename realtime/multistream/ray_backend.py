@@ -23,7 +23,14 @@ from realtime.errors import first_line
 from realtime.faces.stage import CropSettings
 from realtime.inference import ScoringSettings
 from realtime.multistream.config import StreamSettings
-from realtime.multistream.ray_actors import MAX_IN_FLIGHT, InferenceActor, Progress, StatusEvent, StreamActor
+from realtime.multistream.ray_actors import (
+    MAX_IN_FLIGHT,
+    InferenceActor,
+    Progress,
+    StatusEvent,
+    StreamActor,
+    call_patiently,
+)
 from realtime.multistream.sinks import StreamSinks
 from realtime.pipeline import StreamStats
 
@@ -117,7 +124,7 @@ class RayStreams:
     def _reload(self, inference: Any) -> bool:
         """Hands a restarted inference actor the model; False (and the actor removed) when it cannot load it."""
         try:
-            ray.get(inference.load.remote(self._model))
+            call_patiently(inference.load, self._model)  # waits while Ray brings the actor back
         except RayTaskError as exc:
             self.error = f"a restarted inference actor cannot load the model: {first_line(exc.cause or exc)}"
             ray.kill(inference, no_restart=True)  # its streams' calls fail instead of waiting for ever
