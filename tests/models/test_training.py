@@ -45,13 +45,21 @@ def drawn_real_bank(clips: int) -> dict[str, CachedClip]:
     return bank
 
 
+def single_crop_set(
+    bank: dict[str, CachedClip], epoch_size: int, **options: bool
+) -> tuple[ModelSpec, SynthesisWindowDataset]:
+    """A tiny model spec and a stage-1 (one crop per item) training set over ``bank``'s real clips."""
+    spec = ModelSpec(input_size=48, window=4, hidden_size=8)
+    dataset = SynthesisWindowDataset(
+        bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=epoch_size, **options
+    )
+    return spec, dataset
+
+
 def test_backbone_steps_lower_the_loss() -> None:
     torch.manual_seed(0)
     bank = drawn_real_bank(3)
-    spec = ModelSpec(input_size=48, window=4, hidden_size=8)
-    dataset = SynthesisWindowDataset(
-        bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=12, augment=False
-    )
+    spec, dataset = single_crop_set(bank, epoch_size=12, augment=False)
     crops, labels, _ = zip(*(dataset[i] for i in range(12)), strict=True)
     crops, labels = torch.stack(crops), torch.stack(labels)
     assert crops.shape == (12, 3, 48, 48) and 0 < labels.sum() < 12
@@ -67,10 +75,7 @@ def test_paired_batches_train_the_backbone() -> None:
     """Paired items (a real crop and a fake of it) are flattened into one batch of both labels."""
     torch.manual_seed(0)
     bank = drawn_real_bank(3)
-    spec = ModelSpec(input_size=48, window=4, hidden_size=8)
-    dataset = SynthesisWindowDataset(
-        bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=8, paired=True
-    )
+    spec, dataset = single_crop_set(bank, epoch_size=8, paired=True)
     config = TrainConfig(batch_size=4, stage1_max_steps=3, eval_every=3, workers=0)
     val = evaluation_windows(bank, sorted(bank), 1, 2, synthesize=True)
     model = build_model(spec, pretrained_backbone=True)
@@ -96,8 +101,7 @@ def test_stage_one_moving_average() -> None:
 
     torch.manual_seed(0)
     bank = drawn_real_bank(3)
-    spec = ModelSpec(input_size=48, window=4, hidden_size=8)
-    dataset = SynthesisWindowDataset(bank, sorted(bank), [], 1, spec.input_size, spec.mean, spec.std, epoch_size=8)
+    spec, dataset = single_crop_set(bank, epoch_size=8)
     config = TrainConfig(batch_size=4, stage1_max_steps=2, eval_every=2, workers=0, ema_decay=0.5)
     model = build_model(spec, pretrained_backbone=True)
     backbone = model.backbone
