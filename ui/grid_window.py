@@ -11,13 +11,11 @@ import math
 import time
 from typing import Any
 
-import numpy as np
-from PyQt5.QtCore import QSize, Qt, QTimer
-from PyQt5.QtGui import QCloseEvent, QColor, QIcon, QPalette, QPixmap
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QCloseEvent, QColor, QPalette
 from PyQt5.QtWidgets import (
     QGridLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QMainWindow,
     QSplitter,
@@ -27,7 +25,7 @@ from PyQt5.QtWidgets import (
 
 from ui.grid import THUMBNAIL_PX, StreamTile
 from ui.grid_session import GridSession
-from ui.widgets import qimage_from_rgb
+from ui.widgets import ThumbnailList
 
 FIGURES_REFRESH_MS = 500  # tiles' fps / latency / faces / max p_fake and the status bar
 MAX_ALERTS = 200  # entries kept in the alert list; older ones scroll away
@@ -69,8 +67,7 @@ class GridWindow(QMainWindow):
             tile.double_clicked.connect(self.toggle_focus)
             self.tiles[name] = tile
             self.grid.addWidget(tile, position // columns, position % columns)
-        self.alert_list = QListWidget()
-        self.alert_list.setIconSize(QSize(THUMBNAIL_PX, THUMBNAIL_PX))
+        self.alert_list = ThumbnailList(MAX_ALERTS, THUMBNAIL_PX)
         self.alert_list.itemActivated.connect(self._focus_alert)
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -104,15 +101,7 @@ class GridWindow(QMainWindow):
             f"{wall}  {tile.name}\nface #{record['track_id']}  p_fake {record['p_fake']:.2f}  "
             f"({record['windows_above']} windows ≥ {record['threshold']:.2f})"
         )
-        item = QListWidgetItem(text)
-        item.setToolTip(text)
-        item.setData(Qt.UserRole, tile.name)
-        thumbnail = tile.face_thumbnail(record["track_id"])
-        if thumbnail is not None:
-            item.setIcon(QIcon(QPixmap.fromImage(qimage_from_rgb(np.ascontiguousarray(thumbnail)).copy())))
-        self.alert_list.insertItem(0, item)
-        while self.alert_list.count() > MAX_ALERTS:
-            self.alert_list.takeItem(self.alert_list.count() - 1)
+        self.alert_list.add_entry(text, tile.name, tile.face_thumbnail(record["track_id"]))
 
     def refresh(self) -> None:
         """Figures of every tile, streams that ended, the status bar."""

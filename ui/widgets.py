@@ -318,15 +318,34 @@ class AlertBanner(QLabel):
         self.hide()
 
 
-class AlertList(QListWidget):
+class ThumbnailList(QListWidget):
+    """Newest-first entries of text with a face thumbnail; the oldest scroll away past ``max_entries``."""
+
+    def __init__(self, max_entries: int = 200, icon_px: int = 48) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+        self.setIconSize(QSize(icon_px, icon_px))
+
+    def add_entry(self, text: str, data: object, thumbnail: np.ndarray | None) -> QListWidgetItem:
+        """Puts an entry on top; ``data`` is kept as the item's Qt.UserRole data."""
+        item = QListWidgetItem(text)
+        item.setToolTip(text)
+        item.setData(Qt.UserRole, data)
+        if thumbnail is not None:
+            item.setIcon(QIcon(QPixmap.fromImage(qimage_from_rgb(np.ascontiguousarray(thumbnail)).copy())))
+        self.insertItem(0, item)
+        while self.count() > self.max_entries:
+            self.takeItem(self.count() - 1)
+        return item
+
+
+class AlertList(ThumbnailList):
     """One entry per alert with the face's thumbnail; activating an entry asks to seek to it."""
 
     seek_requested = pyqtSignal(float)
 
     def __init__(self, max_entries: int = 200) -> None:
-        super().__init__()
-        self.max_entries = max_entries
-        self.setIconSize(QSize(48, 48))
+        super().__init__(max_entries)
         self.itemActivated.connect(lambda item: self.seek_requested.emit(float(item.data(Qt.UserRole))))
 
     def add_alert(self, alert: Alert, thumbnail: np.ndarray | None) -> QListWidgetItem:
@@ -335,12 +354,4 @@ class AlertList(QListWidget):
             f"{format_time(alert.since_pts_s)}  face #{alert.track_id}  p_fake {alert.p_fake:.2f}\n"
             f"above threshold {alert.at_pts_s - alert.since_pts_s:.1f} s · {wall}"
         )
-        item = QListWidgetItem(text)
-        item.setToolTip(text)
-        item.setData(Qt.UserRole, alert.since_pts_s)
-        if thumbnail is not None:
-            item.setIcon(QIcon(QPixmap.fromImage(qimage_from_rgb(np.ascontiguousarray(thumbnail)).copy())))
-        self.insertItem(0, item)
-        while self.count() > self.max_entries:
-            self.takeItem(self.count() - 1)
-        return item
+        return self.add_entry(text, alert.since_pts_s, thumbnail)
