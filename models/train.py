@@ -108,12 +108,12 @@ def device_and_amp() -> tuple[torch.device, bool]:
 
 @torch.no_grad()
 def embed_windows(
-    model: nn.Module, windows: Iterable[np.ndarray], spec: ModelSpec, device: torch.device, batch: int = 64
+    backbone: nn.Module, windows: Iterable[np.ndarray], spec: ModelSpec, device: torch.device, batch: int = 64
 ) -> np.ndarray:
-    """Backbone features of each window's crops: (N, T, D), crops resized to the input size."""
+    """``backbone`` features of each window's crops: (N, T, D), crops resized to the input size."""
     import cv2
 
-    model.eval()
+    backbone.eval()
     outputs = []
     pending: list[np.ndarray] = []
     shapes = []
@@ -122,7 +122,7 @@ def embed_windows(
         if pending:
             crops = np.concatenate(pending)
             tensor = to_tensor(crops, spec.mean, spec.std).to(device)
-            features = torch.cat([model.embed(tensor[i : i + batch]) for i in range(0, len(tensor), batch)])
+            features = torch.cat([backbone(tensor[i : i + batch]) for i in range(0, len(tensor), batch)])
             outputs.append(features.float().cpu().numpy())
             pending.clear()
 
@@ -234,7 +234,7 @@ def train_backbone(
                 candidate_backbone, candidate_head = (
                     (averages[0].module, averages[1].module) if averages else (model.backbone, head)
                 )
-                auc = validate_frames(model, candidate_backbone, candidate_head, spec, val_windows, device)
+                auc = validate_frames(candidate_backbone, candidate_head, spec, val_windows, device)
                 entry = {
                     "stage": 1,
                     "step": step,
@@ -269,21 +269,10 @@ def moving_average(module: nn.Module, decay: float) -> AveragedModel:
 
 
 def validate_frames(
-    model: nn.Module,
-    backbone: nn.Module,
-    head: nn.Module,
-    spec: ModelSpec,
-    val_windows: list[EvalWindow],
-    device: torch.device,
+    backbone: nn.Module, head: nn.Module, spec: ModelSpec, val_windows: list[EvalWindow], device: torch.device
 ) -> float:
-    """Video-level AUC of ``backbone`` + linear ``head`` on single-crop validation windows; ``backbone``
-    stands in for ``model.backbone`` for the duration (the model's own weights, or an average of them)."""
-    own = model.backbone
-    model.backbone = backbone
-    try:
-        features = embed_windows(model, (w.crops for w in val_windows), spec, device)
-    finally:
-        model.backbone = own
+    """Video-level AUC of ``backbone`` + linear ``head`` on single-crop validation windows."""
+    features = embed_windows(backbone, (w.crops for w in val_windows), spec, device)
     with torch.no_grad():
         logits = head(torch.from_numpy(features[:, 0]).to(device)).squeeze(1).float().cpu().numpy()
     return clip_auc(val_windows, logits)
@@ -478,7 +467,7 @@ def train(cache: Path, out: Path, config: TrainConfig) -> dict:
     val_windows = evaluation_windows(
         bank, roles["val"], config.window, config.val_windows_per_clip, synthesize=True, seed=config.seed
     )
-    val_features = embed_windows(model, (w.crops for w in val_windows), spec, device)
+    val_features = embed_windows(model.backbone, (w.crops for w in val_windows), spec, device)
     val_logits = train_head(model, train_features, train_labels, val_features, val_windows, config, device, log)
 
     val_labels = np.array([w.label for w in val_windows])
