@@ -22,9 +22,8 @@ from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 from realtime.errors import first_line
 from realtime.scan.media import probe
 from realtime.scan.ray_task import ScanJob, TaskResult, scan_file
-from realtime.scan.report_json import reusable
 from realtime.scan.reports import ReportPaths, write_rendered
-from realtime.scan.runner import FileOutcome
+from realtime.scan.runner import FileOutcome, reused_outcome
 from realtime.sources.base import SourceError
 
 TASKS_PER_SLOT = 2  # submitted tasks per file the cluster can scan at once: the next one starts without a round trip
@@ -55,8 +54,7 @@ def previous_outcome(video: Path, paths: ReportPaths, model_key: str, settings: 
         media = probe(video)
     except (SourceError, OSError) as exc:
         return FileOutcome(video, paths, "failed", error=str(exc))
-    previous = reusable(paths.json, media.sha256, model_key, settings)
-    return FileOutcome(video, paths, "reused", previous) if previous is not None else None
+    return reused_outcome(video, paths, media, model_key, settings)
 
 
 def task_resources(config_device: str, threads: int) -> TaskResources:

@@ -39,6 +39,16 @@ class FileOutcome:
     error: str | None = None
 
 
+def reused_outcome(
+    video: Path, paths: ReportPaths, media: MediaInfo, model_key: str, settings: dict[str, Any]
+) -> FileOutcome | None:
+    """``reused`` when ``video`` has a complete report set for its sha256, the model and the settings."""
+    if not paths.all_exist():
+        return None
+    previous = reusable(paths.json, media.sha256, model_key, settings)
+    return FileOutcome(video, paths, "reused", previous) if previous is not None else None
+
+
 class Scanner:
     """Owns the model for a run of scans; ``stop()`` (from a signal handler) ends the current file early."""
 
@@ -86,10 +96,9 @@ class Scanner:
             media = probe(video)
         except (SourceError, OSError) as exc:
             return FileOutcome(video, paths, "failed", error=str(exc))
-        if not self.rescan and paths.all_exist():
-            previous = reusable(paths.json, media.sha256, self.model.key, self.settings)
-            if previous is not None:
-                return FileOutcome(video, paths, "reused", previous)
+        reused = None if self.rescan else reused_outcome(video, paths, media, self.model.key, self.settings)
+        if reused is not None:
+            return reused
         if self.stopped:
             return FileOutcome(video, paths, "interrupted", error="stopped before this file")
         result = self._run(video, media, label)
