@@ -7,7 +7,7 @@ import sys
 # Idle OpenMP threads must not spin: on a small CPU the capture and face threads need the cores.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from realtime.cli import main  # after the environment: torch reads it on import
+from app.cli import main  # after the environment: torch reads it on import
 
 if __name__ == "__main__":
     sys.exit(main())

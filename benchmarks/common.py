@@ -73,9 +73,9 @@ def clip_720p(path: Path, seconds: float = 10.0, width: int = 1280, height: int 
 
 
 def bench_cache() -> Path:
-    from realtime.sources.demo import demo_cache_dir
+    from realtime.paths import cache_dir
 
-    return demo_cache_dir() / "bench"
+    return cache_dir() / "bench"
 
 
 def report(name: str, result: dict[str, Any]) -> None:

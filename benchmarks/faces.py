@@ -7,8 +7,8 @@ import threading
 import time
 
 from benchmarks.common import bench_cache, clip_720p, median, report
-from realtime.faces.detector import FaceDetector
-from realtime.faces.stage import CropSettings, FaceStage
+from faces.detector import FaceDetector
+from realtime.face_stage import CropSettings, FaceStage
 from realtime.sources.av_source import AvSource
 
 
@@ -43,7 +43,7 @@ def stage_ms(frames: list, detect_every: int, track_motion: bool) -> dict:
         times.append((time.perf_counter() - started) * 1000)
     return {
         "ms_per_frame_mean": round(sum(times) / len(times), 2),  # mean: detection frames are the costly ones
-        "tracked_share": round(stage.frames_tracked_only / len(frames), 3),
+        "tracked_share": round(stage.follower.frames_tracked_only / len(frames), 3),
     }
 
 

@@ -43,21 +43,15 @@ def main() -> int:
     os.environ["QT_QPA_PLATFORM"] = args.platform
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    import torch
     from PyQt5.QtCore import QTimer
     from PyQt5.QtWidgets import QApplication
 
-    from models.registry import load_default_model, load_model
     from realtime.config import EngineConfig
-    from realtime.inference import CropScorer, select_device
+    from realtime.engine import build_engine
     from ui.window import MainWindow
 
-    config = EngineConfig()
-    torch.set_num_threads(config.resolved_torch_threads())
     app = QApplication(sys.argv[:1])
-    loaded = load_model(args.model) if args.model else load_default_model()
-    scorer = CropScorer(loaded, select_device(config.device))
-    window = MainWindow(loaded, scorer, config)
+    window = MainWindow(build_engine(EngineConfig(), args.model))
     width, height = (int(v) for v in args.window_size.split("x"))
     window.resize(width, height)
     window.open_source(args.source)
@@ -72,8 +66,8 @@ def main() -> int:
     report = {
         "platform": app.platformName(),
         "source": args.source or "demo clip",
-        "model": loaded.source,
-        "device": str(scorer.device),
+        "model": window.engine.model_source,
+        "device": window.engine.device,
         "seconds": args.seconds,
         "video_size": video_size,
         "window_size": [width, height],

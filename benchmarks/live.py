@@ -1,8 +1,11 @@
-"""End to end, live: a 720p30 source paced in real time (a file with --realtime, or the
-loopback RTSP server), through faces and the model to verdicts.
+"""End to end, live: a 720p30 clip paced in real time (a file with --realtime, or the loopback RTSP
+server), through faces and the model to verdicts.
 
-Reports source fps, frames dropped, verdicts per second per face, capture->verdict latency
-percentiles, CPU use and peak RSS.
+Reports frames dropped, verdicts per second per face, capture->verdict latency percentiles, CPU use
+and peak RSS, medians of ``--runs``. Clips come from ``benchmarks.clips``: real footage from
+../shared/data (one face, four faces), or the generated clip.
+
+    python -m benchmarks.live --clip real_720p_1face [--rtsp]
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ import resource
 import time
 from pathlib import Path
 
-from benchmarks.common import bench_cache, clip_720p, median, peak_rss_mb, percentile, report
-from models.registry import load_default_model, load_model
+from benchmarks.clips import SharedDataMissing, bench_clip, decode_seconds, describe
+from benchmarks.common import clip_720p, median, peak_rss_mb, percentile, report
 from realtime.config import EngineConfig
-from realtime.inference import make_scorer, select_device
-from realtime.pipeline import Pipeline
+from realtime.engine import build_engine
 from realtime.sources.av_source import AvSource
-from realtime.sources.demo import demo_cache_dir, render_face_frames, write_video
+from realtime.sources.demo import render_face_frames, write_video
 
 
 def cpu_seconds() -> float:
@@ -27,7 +29,7 @@ def cpu_seconds() -> float:
 
 
 def faces_clip(path: Path, faces: int, seconds: float) -> Path:
-    """720p30 with ``faces`` copies of the portrait side by side (one face: the gliding clip)."""
+    """720p30 with ``faces`` copies of the generated portrait side by side (one face: the gliding clip)."""
     import numpy as np
 
     if faces == 1:
@@ -39,11 +41,9 @@ def faces_clip(path: Path, faces: int, seconds: float) -> Path:
 
 
 def run_once(source: AvSource, config: EngineConfig, model_path: Path | None) -> dict:
-    loaded = load_model(model_path) if model_path else load_default_model()
-    device = select_device(config.device)
-    scorer = make_scorer(loaded, device, config.runtime, config.resolved_torch_threads(), demo_cache_dir() / "onnx")
+    engine = build_engine(config, model_path)
     verdicts = []
-    pipeline = Pipeline([source], loaded, scorer, config, verdicts.append)
+    pipeline = engine.pipeline([source], verdicts.append)
     cpu_before, started = cpu_seconds(), time.monotonic()
     pipeline.start()
     pipeline.wait()
@@ -67,7 +67,7 @@ def run_once(source: AvSource, config: EngineConfig, model_path: Path | None) ->
         "latency_ms_p95": percentile(latencies, 0.95),
         "latency_ms_p99": percentile(latencies, 0.99),
         "cpu_percent_of_one_core": round(100 * cpu / wall, 1),
-        "runtime": scorer.runtime,
+        "runtime": engine.runtime,
     }
 
 
@@ -75,14 +75,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--faces", type=int, default=1)
+    parser.add_argument("--clip", default="real_720p_1face", help="a clip of benchmarks.clips")
     parser.add_argument("--rtsp", action="store_true", help="stream through the loopback RTSP server")
     parser.add_argument("--model", type=Path)
     parser.add_argument("--detect-every", type=int, default=EngineConfig.detect_every)
     parser.add_argument("--stride", type=int, default=EngineConfig.stride)
     parser.add_argument("--runtime", default=EngineConfig.runtime)
     args = parser.parse_args()
-    clip = faces_clip(bench_cache() / f"live_{args.faces}faces_{int(args.seconds)}s.mp4", args.faces, args.seconds)
+    try:
+        clip = bench_clip(args.clip, args.seconds)
+    except SharedDataMissing as exc:
+        report(f"live_{args.clip}", {"skipped": str(exc)})
+        return
     config = EngineConfig(detect_every=args.detect_every, stride=args.stride, runtime=args.runtime, realtime=True)
     runs = []
     for _ in range(args.runs):
@@ -94,12 +98,13 @@ def main() -> None:
         else:
             runs.append(run_once(AvSource(str(clip), live=False, realtime=True), config, args.model))
     summary = {key: median([r[key] for r in runs]) for key in runs[0] if isinstance(runs[0][key], int | float)}
-    name = f"live_{'rtsp' if args.rtsp else 'file'}_{args.faces}face"
+    name = f"live_{'rtsp' if args.rtsp else 'file'}_{args.clip}"
     report(
         name,
         {
             "source": "rtsp loopback" if args.rtsp else "file --realtime",
-            "resolution": "1280x720@30",
+            "clip": describe(args.clip),
+            "yardstick_ffmpeg_single_thread_decode_s": decode_seconds(clip),
             "seconds": args.seconds,
             "settings": {"detect_every": args.detect_every, "stride": args.stride, "runtime": runs[0]["runtime"]},
             "median_of_runs": summary,

@@ -37,8 +37,8 @@ def make_clips(folder: Path, count: int, seconds: float, width: int, height: int
 
 def scan(folder: Path, out: Path, extra: list[str]) -> dict[str, Any]:
     """One folder scan through run_scan; its wall time and how the files came out."""
-    from realtime.cli import build_parser, config_from_args
-    from realtime.scan.cli import run_scan
+    from app.cli import build_parser, config_from_args
+    from app.scan import run_scan
 
     args = build_parser().parse_args(["--source", str(folder), "--scan", "--out", str(out), *extra])
     lines = io.StringIO()

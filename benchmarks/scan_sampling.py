@@ -48,27 +48,23 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    import torch
-
-    from models.registry import load_default_model, load_model
     from realtime.config import EngineConfig
-    from realtime.inference import make_scorer, select_device
-    from realtime.scan.cli import scan_engine_config
+    from realtime.engine import build_engine, load_engine_detector
     from realtime.scan.scan import FileScan
-    from realtime.sources.demo import demo_cache_dir
     from realtime.summary import VerdictSummary
 
-    torch.set_num_threads(1)
-    loaded = load_model(args.model) if args.model else load_default_model()
-    scorer = make_scorer(loaded, select_device("cpu"), "auto", 1, demo_cache_dir() / "onnx")
+    loaded = load_engine_detector(EngineConfig(device="cpu"), args.model)
+    runtime = None
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         for clip in args.clips or default_clips(Path(workdir), args.shared_count):
             entry: dict[str, object] = {"clip": clip.name, "runs": []}
             baseline = None
             for every in args.every:
-                config = scan_engine_config(EngineConfig(device="cpu", torch_threads=1, sample_every=every), "cpu")
-                result = FileScan(clip, loaded, scorer, config).run()
+                config = EngineConfig(device="cpu", torch_threads=1, sample_every=every)
+                engine = build_engine(config, detector=loaded, for_scan=True)
+                runtime = engine.runtime
+                result = FileScan(clip, engine).run()
                 summary = VerdictSummary()
                 for verdict in result.verdicts:
                     summary.add(verdict)
@@ -96,7 +92,7 @@ def main() -> int:
                     }
                 )
             results.append(entry)
-    summary = {"model": loaded.source, "trained": loaded.spec.trained, "runtime": scorer.runtime, "clips": results}
+    summary = {"model": loaded.source, "trained": loaded.spec.trained, "runtime": runtime, "clips": results}
     print(json.dumps(summary, indent=1))
     return 0
 

@@ -13,14 +13,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import bench_cache, clip_720p, report
-from models.registry import load_default_model, load_model
 from realtime.config import EngineConfig
+from realtime.engine import build_engine
 from realtime.frames import Verdict
-from realtime.inference import make_scorer, select_device
-from realtime.pipeline import Pipeline
-from realtime.sources.demo import demo_cache_dir
-from realtime.sources.factory import open_source_spec
-from realtime.sources.reconnect import ReconnectPolicy
 from tests.support.rtsp import RtspServer
 
 GAP_S = 1.5  # two verdicts of one stream further apart than this count as a gap
@@ -44,11 +39,8 @@ def main() -> None:
     servers = [RtspServer(clip, loop=True) for _ in range(args.streams)]
     for server in servers:
         server.start()
-    loaded = load_model(args.model) if args.model else load_default_model()
-    config = EngineConfig(read_timeout_s=3.0)
-    scorer = make_scorer(
-        loaded, select_device("auto"), config.runtime, config.resolved_torch_threads(), demo_cache_dir() / "onnx"
-    )
+    config = EngineConfig(read_timeout_s=3.0, reconnect_attempts=20, reconnect_max_delay_s=2.0)
+    engine = build_engine(config, args.model)
     arrivals: dict[str, list[float]] = {server.url: [] for server in servers}
     statuses: list[tuple[float, str, dict]] = []
     started = time.monotonic()
@@ -57,15 +49,13 @@ def main() -> None:
         arrivals[verdict.source].append(time.monotonic() - started)
 
     sources = [
-        open_source_spec(
+        engine.open_source(
             server.url,
-            read_timeout_s=config.read_timeout_s,
-            reconnect=ReconnectPolicy(max_attempts=20, max_delay_s=2.0),
             on_status=lambda record, url=server.url: statuses.append((time.monotonic() - started, url, record)),
         )
         for server in servers
     ]
-    pipeline = Pipeline(sources, loaded, scorer, config, on_verdict)
+    pipeline = engine.pipeline(sources, on_verdict)
     rss_samples: list[tuple[float, float]] = []
     duration_s = args.minutes * 60
     victim = servers[0]

@@ -19,16 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import bench_cache, median, percentile, report
-from benchmarks.live import faces_clip
-from models.registry import LoadedModel, load_default_model, load_model
+from benchmarks.clips import SharedDataMissing, bench_clip, decode_seconds, describe
+from benchmarks.common import median, percentile, report
 from realtime.config import EngineConfig
+from realtime.engine import Detector, build_engine, load_engine_detector
 from realtime.frames import Verdict
-from realtime.inference import make_scorer, select_device
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.sinks import StreamSinks
 from realtime.output import JsonLinesWriter
-from realtime.sources.demo import demo_cache_dir
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -58,7 +56,7 @@ def tree_cpu_s(root: int) -> float:
 class MeasuringSinks(StreamSinks):
     """Discards the JSON lines; keeps latencies and starts the CPU window at the last first verdict."""
 
-    def __init__(self, streams: list[StreamSettings], loaded: LoadedModel) -> None:
+    def __init__(self, streams: list[StreamSettings], loaded: Detector) -> None:
         super().__init__(streams, JsonLinesWriter(io.StringIO()), loaded.spec.trained, loaded.spec.threshold)
         self.latencies_ms: dict[str, list[float]] = {stream.name: [] for stream in streams}
         self.steady_from: tuple[float, float] | None = None  # (monotonic time, tree cpu seconds)
@@ -72,7 +70,7 @@ class MeasuringSinks(StreamSinks):
                 self.steady_from = (time.monotonic(), tree_cpu_s(os.getpid()))
 
 
-def run_streams(backend: str, count: int, clip: Path, loaded: LoadedModel, config: EngineConfig) -> dict[str, Any]:
+def run_streams(backend: str, count: int, clip: Path, loaded: Detector, config: EngineConfig) -> dict[str, Any]:
     """Runs ``count`` paced copies of ``clip`` on ``backend``; their drops, latency and CPU cost."""
     streams = [StreamSettings(f"s{i}", str(clip)) for i in range(count)]
     sinks = MeasuringSinks(streams, loaded)
@@ -83,9 +81,7 @@ def run_streams(backend: str, count: int, clip: Path, loaded: LoadedModel, confi
     else:
         from realtime.multistream.local import ThreadStreams
 
-        threads = config.resolved_torch_threads()
-        scorer = make_scorer(loaded, select_device(config.device), config.runtime, threads, demo_cache_dir() / "onnx")
-        runner = ThreadStreams(streams, loaded, scorer, config, sinks)
+        runner = ThreadStreams(streams, build_engine(config, detector=loaded), sinks)
     runner.start()
     runner.wait()
     ended, cpu_end = time.monotonic(), tree_cpu_s(os.getpid())
@@ -115,11 +111,16 @@ def main() -> None:
     parser.add_argument("--max-latency-ms", type=float, default=1000.0, help="largest p95 latency")
     parser.add_argument("--model", type=Path)
     parser.add_argument("--runtime", default=EngineConfig.runtime)
+    parser.add_argument("--clip", default="real_720p_1face", help="a clip of benchmarks.clips, one per stream")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    clip = faces_clip(bench_cache() / f"live_1faces_{int(args.seconds)}s.mp4", 1, args.seconds)
-    loaded = load_model(args.model) if args.model else load_default_model()
+    try:
+        clip = bench_clip(args.clip, args.seconds)
+    except SharedDataMissing as exc:
+        report("streams", {"skipped": str(exc)})
+        return
     config = EngineConfig(realtime=True, runtime=args.runtime)
+    loaded = load_engine_detector(config, args.model)
     results: dict[str, Any] = {}
     for backend in args.backends:
         if backend == "ray":
@@ -150,7 +151,9 @@ def main() -> None:
     report(
         "streams",
         {
-            "source": "720p30 one-face clip per stream, paced like a live feed",
+            "source": "one copy of the clip per stream, paced like a live feed",
+            "clip": describe(args.clip),
+            "yardstick_ffmpeg_single_thread_decode_s": decode_seconds(clip),
             "seconds": args.seconds,
             "model": loaded.source,
             "criteria": {"dropped_share_max": args.max_dropped, "latency_ms_p95_max": args.max_latency_ms},

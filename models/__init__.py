@@ -1,1 +1,7 @@
 """Deepfake detector models: backbones, temporal heads, checkpoints, training and evaluation."""
+
+import os
+
+# Idle OpenMP threads must not spin: on a small CPU the data loader (or the engine's capture and face
+# threads) need the cores too. Set here, before any module of this package loads torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.backbones import Backbone
+from models.architectures import register_architecture
+from models.backbones import Backbone, build_backbone
+from models.checkpoint import ModelSpec
 from models.temporal import LstmHead
 
 
@@ -39,3 +41,11 @@ class CnnLstmDetector(nn.Module):
 def build_lstm_head(feature_dim: int, hidden_size: int, num_layers: int) -> LstmHead:
     """The default temporal head."""
     return LstmHead(feature_dim, hidden_size=hidden_size, num_layers=num_layers)
+
+
+def _build_cnn_lstm(spec: ModelSpec, pretrained_backbone: bool) -> CnnLstmDetector:
+    backbone = build_backbone(spec.backbone, pretrained=pretrained_backbone)
+    return CnnLstmDetector(backbone, build_lstm_head(backbone.feature_dim, spec.hidden_size, spec.lstm_layers))
+
+
+register_architecture("cnn_lstm", _build_cnn_lstm)

@@ -1,18 +1,19 @@
-"""Evaluates a checkpoint on cached clips: frame-, window- and video-level figures, JSON and a ROC plot.
+"""Evaluates a checkpoint on the crop cache: video AUC per manipulation family, per method and per synthesis
+family, with bootstrap intervals, ECE and false-positive rates at the stored threshold; JSON and a ROC plot.
 
-Scores are calibrated probabilities, p_fake = sigmoid(logit / spec.temperature), read against the
-checkpoint's stored threshold. Definitions:
+Scores are calibrated probabilities, p_fake = sigmoid(logit / spec.temperature). Definitions:
 
-* frame score: the temporal head over a window of one crop (what the live engine reports for a
-  track's first frame);
-* window score: the head over ``spec.window`` consecutive crops of one segment;
-* video score: mean over a clip's windows of the max over its faces. The cache keeps the
-  largest face of each frame, so on cached clips the max is over that one face.
+* window score: the temporal head over ``spec.window`` consecutive crops of one segment;
+* frame score: the head over a window of one crop;
+* video score: the mean of a clip's window scores (the cache keeps one face per clip, so the
+  engine's max over faces is that face);
+* frame-mean score: the mean of a window's frame scores, the alternative the temporal head must beat.
 
-Clips are split exactly as in training (``models.data.splits`` with the seed stored in the
-checkpoint). Reported subsets: all test clips; test reals vs fakes of the method trained on
-(held-out identities); test reals vs fakes of methods never trained on, together and per method;
-test reals vs self-blended copies of them.
+Clips are split exactly as in training (``models.data.splits`` with the checkpoint's seed). Every
+subset pairs the split's real clips with some fakes: the provided fakes of one manipulation family,
+of one method, or fakes synthesized from those very real clips by one synthesis family. A checkpoint
+trained without a family (``hold_out_family``) is also scored on every clip of that family, in any
+split, since it never saw one.
 
     python -m models.evaluate --model models/checkpoints/detector.pt
 """
@@ -23,170 +24,230 @@ import argparse
 import hashlib
 import json
 import os
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from models.calibration import sigmoid
-from models.data.datasets import CachedClip, load_bank, method_family, to_tensor
-from models.data.prepare import DEFAULT_CACHE, read_index
-from models.data.splits import SEEN_METHOD_PREFIXES, TEST, VAL, assign_splits, is_seen_method
-from models.data.synthesis import sample_blend_params, self_blend_window
-from models.metrics import roc_curve, summary
+from models.checkpoint import save_checkpoint
+from models.data.datasets import CachedClip, ModelInputs, canvas_tensor, load_autoencoders, load_bank
+from models.data.families import FAMILIES, SynthesisContext
+from models.data.prepare import default_cache, read_index
+from models.data.splits import TEST, VAL, assign_splits, manipulation_family, method_name
+from models.metrics import roc_auc, roc_curve, summary
 from models.registry import LoadedModel, load_model
+
+BOOTSTRAP_SAMPLES = 1000
 
 
 @dataclass(frozen=True)
 class ClipScores:
-    """Calibrated scores of one clip (or of a self-blended copy of a real clip)."""
+    """Calibrated scores of one clip (or of a synthesized fake of a real clip)."""
 
     clip_id: str
     label: int
     method: str
+    family: str  # manipulation family ("real" for reals), or the synthesis family of a synthesized fake
     source: str
     frame_scores: np.ndarray  # (N,) one per crop
     window_scores: np.ndarray  # (W,)
+    frame_mean_scores: np.ndarray  # (W,) mean frame score of each window
 
     @property
     def video_score(self) -> float:
         return float(self.window_scores.mean())
 
+    @property
+    def frame_mean_video_score(self) -> float:
+        return float(self.frame_mean_scores.mean())
+
 
 @torch.no_grad()
-def score_crops(
-    loaded: LoadedModel, crops: np.ndarray, segments: np.ndarray, batch: int = 64
-) -> tuple[np.ndarray, np.ndarray]:
-    """Frame and window probabilities of one clip's crops (N, S, S, 3) with segment ids (N,)."""
-    import cv2
-
+def score_clip(loaded: LoadedModel, clip: CachedClip, batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frame, window and frame-mean probabilities of one clip's canvases."""
     spec = loaded.spec
-    if crops.shape[1] != spec.input_size:
-        crops = np.stack(
-            [cv2.resize(c, (spec.input_size, spec.input_size), interpolation=cv2.INTER_AREA) for c in crops]
-        )
-    tensor = to_tensor(crops, spec.mean, spec.std)
-    features = torch.cat([loaded.model.embed(tensor[i : i + batch]) for i in range(0, len(tensor), batch)])
-    frame_logits = loaded.model.score_features(features[:, None, :]).numpy()
-    clip = CachedClip({}, crops, np.zeros((len(crops), 68, 2), np.float32), segments)
+    inputs = ModelInputs(spec.input_size, spec.mean, spec.std)
+    crops = inputs.crop_tensor(inputs.crops(clip.crops, clip.canvas_side))
+    parts = []
+    for start in range(0, len(crops), batch):
+        if spec.canvas_size:
+            canvases = canvas_tensor(clip.crops[start : start + batch])
+            parts.append(loaded.model.embed(crops[start : start + batch], canvases))
+        else:
+            parts.append(loaded.model.embed(crops[start : start + batch]))
+    features = torch.cat(parts)
+    frame = sigmoid(loaded.model.score_features(features[:, None, :]).numpy() / spec.temperature)
     starts = clip.window_starts(spec.window)
-    windows = torch.stack([features[torch.from_numpy(clip.window_indices(s, spec.window))] for s in starts])
-    window_logits = loaded.model.score_features(windows).numpy()
-    temperature = spec.temperature
-    return sigmoid(frame_logits / temperature), sigmoid(window_logits / temperature)
+    indices = [clip.window_indices(s, spec.window) for s in starts]
+    windows = torch.stack([features[torch.from_numpy(i)] for i in indices])
+    window = sigmoid(loaded.model.score_features(windows).numpy() / spec.temperature)
+    return frame, window, np.array([frame[i].mean() for i in indices])
+
+
+def synthesized(clip: CachedClip, family: str, donors: list[CachedClip], seed: int, autoencoders: object | None):
+    """A fake of every segment of a real clip by ``family``, parameters seeded by the clip and the family."""
+    key = int(hashlib.sha1(f"{clip.clip_id}:{family}".encode()).hexdigest()[:8], 16)
+    rng = np.random.default_rng([seed, key])
+    fakes = clip.crops.copy()
+    others = [d for d in donors if d.entry["identity"] != clip.entry["identity"]]
+    for segment in np.unique(clip.segment):
+        positions = np.flatnonzero(clip.segment == segment)
+        donor = None
+        if FAMILIES[family].needs_donor and others:
+            other = others[int(rng.integers(len(others)))]
+            chosen = np.arange(len(positions)) % len(other.crops)
+            donor = (other.crops[chosen], other.landmarks[chosen])
+        context = SynthesisContext(donor=donor, autoencoders=autoencoders)
+        fakes[positions] = FAMILIES[family].make(clip.crops[positions], clip.landmarks[positions], rng, context)[0]
+    entry = {**clip.entry, "clip_id": f"{clip.clip_id}#{family}", "label": "fake", "method": f"synthetic: {family}"}
+    return CachedClip(entry, fakes, clip.canvas_side, clip.landmarks, clip.segment)
 
 
 def score_bank(
-    loaded: LoadedModel, bank: dict[str, CachedClip], self_blend_reals: bool, seed: int = 0
+    loaded: LoadedModel, bank: dict[str, CachedClip], families: tuple[str, ...], seed: int, autoencoders: object | None
 ) -> list[ClipScores]:
-    """Scores every clip; with ``self_blend_reals`` also a self-blended copy of each real clip."""
+    """Scores every clip and, for real clips, a fake of each by every synthesis family in ``families``."""
     results = []
+    reals = [clip for clip in bank.values() if clip.entry["label"] == "real"]
     for clip_id, clip in sorted(bank.items()):
         entry = clip.entry
         label = int(entry["label"] == "fake")
-        frames, windows = score_crops(loaded, clip.crops, clip.segment)
-        results.append(ClipScores(clip_id, label, entry["method"], entry["source"], frames, windows))
-        if self_blend_reals and not label:
-            # Seeded by the clip itself, so a clip's self-blend is the same whichever splits are scored.
-            clip_key = int(hashlib.sha1(clip_id.encode()).hexdigest()[:8], 16)
-            params = sample_blend_params(np.random.default_rng([seed, clip_key]))
-            blended = self_blend_window(clip.crops, clip.landmarks, params)[0]
-            frames, windows = score_crops(loaded, blended, clip.segment)
-            results.append(
-                ClipScores(f"{clip_id}#self_blend", 1, "self-blend (synthetic)", entry["source"], frames, windows)
-            )
+        frame, window, frame_mean = score_clip(loaded, clip)
+        family = manipulation_family(entry["method"])
+        results.append(ClipScores(clip_id, label, entry["method"], family, entry["source"], frame, window, frame_mean))
+        if label:
+            continue
+        for name in families:
+            fake = synthesized(clip, name, reals, seed, autoencoders)
+            frame, window, frame_mean = score_clip(loaded, fake)
+            method = fake.entry["method"]
+            results.append(ClipScores(fake.clip_id, 1, method, name, entry["source"], frame, window, frame_mean))
     return results
 
 
+def bootstrap_auc(labels: np.ndarray, scores: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """95% interval of the AUC over resamples of the real and the fake clips (each with replacement)."""
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    if len(positives) == 0 or len(negatives) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(BOOTSTRAP_SAMPLES):
+        p = rng.choice(positives, len(positives))
+        n = rng.choice(negatives, len(negatives))
+        values.append(roc_auc(np.r_[np.ones(len(p)), np.zeros(len(n))], np.r_[p, n]))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def subset_report(scores: list[ClipScores], threshold: float) -> dict:
-    """Frame-, window- and video-level figures for one subset of clips."""
+    """Frame-, window- and video-level figures for one subset of clips, the video AUC with its interval."""
 
     def level(values: Callable[[ClipScores], np.ndarray]) -> dict:
         labels = np.concatenate([np.full(len(values(s)), s.label) for s in scores])
         return summary(labels, np.concatenate([values(s) for s in scores]), threshold)
 
+    labels = np.array([s.label for s in scores])
+    video = np.array([s.video_score for s in scores])
+    low, high = bootstrap_auc(labels, video)
+    frame_mean = np.array([s.frame_mean_video_score for s in scores])
     return {
         "clips": len(scores),
-        "fake_clips": sum(s.label for s in scores),
-        "video": level(lambda s: np.array([s.video_score])),
+        "fake_clips": int(labels.sum()),
+        "video": {**level(lambda s: np.array([s.video_score])), "auc_ci95": [low, high]},
+        "video_frame_mean_auc": roc_auc(labels, frame_mean),
         "window": level(lambda s: s.window_scores),
         "frame": level(lambda s: s.frame_scores),
     }
 
 
-def self_blend_pairs(scores: list[ClipScores]) -> dict:
-    """Each real clip against its own self-blended copy, at video level.
-
-    The self-blend subset's AUC ranks every real clip against every blend, so it mixes two things:
-    whether the model sees the blending (a clip's blend scores above the clip itself) and how far
-    apart the scores of real clips from different sources lie. These figures separate the two.
-    """
-    reals = {s.clip_id: s.video_score for s in scores if not s.label}
-    pairs = [
-        (reals[s.clip_id.split("#")[0]], s.video_score)
-        for s in scores
-        if s.clip_id.endswith("#self_blend") and s.clip_id.split("#")[0] in reals
-    ]
-    if not pairs:
-        return {}
-    real, blended = np.array(pairs).T
-    return {
-        "pairs": len(pairs),
-        "blend_above_own_real": float(np.mean(blended > real)),
-        "mean_gain": float(np.mean(blended - real)),
-        "real_score_std": float(np.std(list(reals.values()))),
-    }
-
-
 def build_subsets(
-    scores: list[ClipScores],
-    split_of: dict[str, str],
-    split: str,
-    seen_methods: tuple[str, ...] = SEEN_METHOD_PREFIXES,
+    scores: list[ClipScores], split_of: dict[str, str], split: str, hold_out_family: str = ""
 ) -> dict[str, list[ClipScores]]:
-    """Named subsets of one split: every subset pairs the split's real clips with some of its fakes.
-    Per-method subsets group a method's variants (all DeepFaceLive DFM models form one)."""
+    """Named subsets of one split, each the split's real clips and some fakes."""
 
-    def seen(method: str) -> bool:
-        return is_seen_method(method, seen_methods)
+    def split_of_score(s: ClipScores) -> str | None:
+        return split_of.get(s.clip_id.split("#")[0])
 
-    in_split = [s for s in scores if split_of.get(s.clip_id.split("#")[0]) == split]
+    in_split = [s for s in scores if split_of_score(s) == split]
     reals = [s for s in in_split if not s.label]
-    provided = [s for s in in_split if s.label and not s.clip_id.endswith("#self_blend")]
-    subsets = {
-        f"{split}_all_provided": reals + provided,
-        f"{split}_seen_methods": reals + [s for s in provided if seen(s.method)],
-        f"{split}_unseen_methods": reals + [s for s in provided if not seen(s.method)],
-        f"{split}_self_blend": reals + [s for s in in_split if s.clip_id.endswith("#self_blend")],
-    }
-    for family in sorted({method_family(s.method) for s in provided}):
-        status = "seen" if seen(family) else "unseen"
-        members = [s for s in provided if method_family(s.method) == family]
-        subsets[f"{split}_method ({status}): {family}"] = reals + members
+    provided = [s for s in in_split if s.label and "#" not in s.clip_id]
+    synthetic = [s for s in in_split if "#" in s.clip_id]
+    subsets: dict[str, list[ClipScores]] = {f"{split}: all provided fakes": reals + provided}
+    for family in sorted({s.family for s in provided}):
+        subsets[f"{split}: family: {family}"] = reals + [s for s in provided if s.family == family]
+    for method in sorted({method_name(s.method) for s in provided}):
+        subsets[f"{split}: method: {method}"] = reals + [s for s in provided if method_name(s.method) == method]
+    for family in sorted({s.family for s in synthetic}):
+        subsets[f"{split}: synthetic: {family}"] = reals + [s for s in synthetic if s.family == family]
+    if hold_out_family:
+        # Never trained or validated on: every clip of the family counts, whatever its split.
+        held = [s for s in scores if s.label and "#" not in s.clip_id and s.family == hold_out_family]
+        subsets[f"{split}: held-out family (all splits): {hold_out_family}"] = reals + held
     return {name: members for name, members in subsets.items() if any(s.label for s in members)}
 
 
+def reals_by_source(scores: list[ClipScores], split_of: dict[str, str], split: str, threshold: float) -> dict:
+    """Per source repository of the split's real clips: how many, their mean video score, how many called fake."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for s in scores:
+        if not s.label and split_of.get(s.clip_id) == split:
+            groups[s.source].append(s.video_score)
+    return {
+        source: {
+            "clips": len(values),
+            "mean_p_fake": round(float(np.mean(values)), 3),
+            "fpr": round(float(np.mean(np.array(values) >= threshold)), 3),
+        }
+        for source, values in sorted(groups.items())
+    }
+
+
+def evaluated_summary(subsets: dict[str, dict], split: str) -> list[dict]:
+    """What a checkpoint says about itself (spec.metrics["evaluation"]): video AUC per family of the split."""
+    rows = []
+    for name, figures in subsets.items():
+        for kind in ("family", "synthetic", "held-out family (all splits)"):
+            prefix = f"{split}: {kind}: "
+            if name.startswith(prefix):
+                rows.append(
+                    {
+                        "family": name.removeprefix(prefix),
+                        "kind": "provided" if kind == "family" else kind.split(" ")[0],
+                        "video_auc": round(figures["video"]["auc"], 3),
+                        "video_auc_ci95": [round(v, 3) for v in figures["video"]["auc_ci95"]],
+                        "clips": figures["fake_clips"],
+                        "real_clips": figures["clips"] - figures["fake_clips"],
+                        "real_fpr": round(figures["video"]["fpr"], 3),
+                        "ece": round(figures["video"]["ece"], 3),
+                    }
+                )
+    return rows
+
+
 def plot_roc(subsets: dict[str, list[ClipScores]], path: Path, title: str) -> None:
-    """Video-level ROC curves of the main subsets in one PNG."""
+    """Video-level ROC curves of the family subsets in one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 6))
+    figure, axis = plt.subplots(figsize=(7, 7))
     for name, members in subsets.items():
-        if "method: " in name:
+        if ": method: " in name:
             continue
         labels = np.array([s.label for s in members])
         fpr, tpr, _ = roc_curve(labels, np.array([s.video_score for s in members]))
-        axis.plot(fpr, tpr, label=f"{name} (n={len(members)})")
+        axis.plot(fpr, tpr, label=f"{name.split(': ', 1)[1]} (n={int(labels.sum())})", linewidth=1)
     axis.plot([0, 1], [0, 1], linestyle=":", color="gray")
     axis.set_xlabel("false-positive rate (real clips called fake)")
     axis.set_ylabel("true-positive rate")
     axis.set_title(title)
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="lower right", fontsize=6)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -198,86 +259,102 @@ def evaluate(
     splits: list[str],
     out_json: Path,
     out_png: Path,
-    seen_methods: tuple[str, ...] | None = None,
+    families: tuple[str, ...],
+    autoencoders: object | None = None,
+    split_seed: int | None = None,
 ) -> dict:
-    """Scores the chosen splits, writes the JSON report and ROC PNG, returns the report. The split and
-    the seen methods are the checkpoint's own unless ``seen_methods`` overrides them (to compare two
-    checkpoints on one split)."""
+    """Scores the chosen splits, writes the JSON report and ROC PNG, returns the report."""
     loaded = load_model(model_path)
     spec = loaded.spec
-    seen = tuple(seen_methods or spec.metrics.get("seen_methods") or SEEN_METHOD_PREFIXES)
+    seed = int(spec.metrics.get("split_seed", 0)) if split_seed is None else split_seed
+    hold_out = str(spec.metrics.get("hold_out_family", ""))
     entries = read_index(cache)
-    split_of = assign_splits(entries, seed=int(spec.metrics.get("split_seed", 0)), seen_methods=seen)
-    bank = load_bank(cache, {clip_id for clip_id, split in split_of.items() if split in splits})
-    scores = score_bank(loaded, bank, self_blend_reals=True)
+    split_of = assign_splits(entries, seed=seed)
+    wanted = {c for c, s in split_of.items() if s in splits}
+    if hold_out:
+        wanted |= {e["clip_id"] for e in entries if manipulation_family(e["method"]) == hold_out}
+    bank = load_bank(cache, wanted)
+    scores = score_bank(loaded, bank, families, seed, autoencoders)
     subsets: dict[str, list[ClipScores]] = {}
     for split in splits:
-        subsets.update(build_subsets(scores, split_of, split, seen))
+        subsets.update(build_subsets(scores, split_of, split, hold_out))
+    reports = {name: subset_report(members, spec.threshold) for name, members in subsets.items()}
     report = {
         "model": str(model_path),
+        "architecture": spec.architecture,
         "threshold": spec.threshold,
         "temperature": spec.temperature,
         "window": spec.window,
-        "seen_methods": list(seen),
-        "video_score": "mean over windows of the max over faces (cache: largest face per frame)",
-        "subsets": {name: subset_report(members, spec.threshold) for name, members in subsets.items()},
-        "self_blend_pairs": {
-            name: self_blend_pairs(members) for name, members in subsets.items() if name.endswith("_self_blend")
-        },
+        "split_seed": seed,
+        "hold_out_family": hold_out,
+        "video_score": "mean over a clip's windows (the cache keeps one face per clip)",
+        "evaluated": evaluated_summary(reports, splits[0]),
+        "subsets": reports,
+        "reals_by_source": {split: reals_by_source(scores, split_of, split, spec.threshold) for split in splits},
         "clips": [
             {
                 "clip_id": s.clip_id,
                 "split": split_of.get(s.clip_id.split("#")[0]),
                 "label": s.label,
                 "method": s.method,
+                "family": s.family,
                 "source": s.source,
                 "video_score": round(s.video_score, 4),
+                "frame_mean_video_score": round(s.frame_mean_video_score, 4),
             }
             for s in scores
         ],
     }
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(report, indent=2))
-    plot_roc(
-        {k: v for k, v in subsets.items() if k.startswith(splits[0])},
-        out_png,
-        f"{model_path.name}: video-level ROC, {splits[0]} split",
-    )
+    first = {k: v for k, v in subsets.items() if k.startswith(splits[0])}
+    plot_roc(first, out_png, f"{model_path.name}: video-level ROC, {splits[0]} split")
     return report
+
+
+def store_evaluation(model_path: Path, report: dict) -> str:
+    """Writes the per-family summary into the checkpoint's own spec (``metrics["evaluation"]``); its new sha256."""
+    loaded = load_model(model_path)
+    metrics = {**loaded.spec.metrics, "evaluation": {"split": "test", "families": report["evaluated"]}}
+    return save_checkpoint(model_path, loaded.model, replace(loaded.spec, metrics=metrics), half_precision=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/checkpoints/detector.pt"))
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="crop cache from models.data.prepare")
-    parser.add_argument("--splits", nargs="+", default=[TEST, VAL], choices=[TEST, VAL, "train"])
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <cache>/autoencoders)")
+    parser.add_argument("--splits", nargs="+", default=[TEST], choices=[TEST, VAL, "train"])
+    parser.add_argument("--families", nargs="*", default=sorted(FAMILIES), help="synthesis families to score")
+    parser.add_argument("--split-seed", type=int, help="split seed (default: the checkpoint's)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default: <model>.eval.json)")
+    parser.add_argument("--store", action="store_true", help="write the per-family summary into the checkpoint")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument(
-        "--seen-methods",
-        default=None,
-        help='"|"-separated method prefixes to treat as seen (default: those the checkpoint was trained on)',
-    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    cache = args.cache.expanduser()
+    autoencoders = load_autoencoders(args.autoencoders or cache / "autoencoders")
+    families = tuple(f for f in args.families if autoencoders is not None or not FAMILIES[f].needs_autoencoders)
     out_json = args.out or args.model.with_suffix(".eval.json")
-    seen = tuple(p.strip() for p in args.seen_methods.split("|") if p.strip()) if args.seen_methods else None
     report = evaluate(
-        args.model, args.cache.expanduser(), args.splits, out_json, out_json.with_suffix(".roc.png"), seen
+        args.model,
+        cache,
+        args.splits,
+        out_json,
+        out_json.with_suffix(".roc.png"),
+        families,
+        autoencoders,
+        args.split_seed,
     )
     for name, figures in report["subsets"].items():
-        video, frame = figures["video"], figures["frame"]
+        video = figures["video"]
+        low, high = video["auc_ci95"]
         print(
-            f"{name:60s} clips={figures['clips']:3d} video AUC={video['auc']:.3f} FPR={video['fpr']:.2f} "
-            f"TPR={video['tpr']:.2f} | frame AUC={frame['auc']:.3f}"
+            f"{name:70s} fakes={figures['fake_clips']:3d} video AUC={video['auc']:.3f} [{low:.2f}-{high:.2f}] "
+            f"FPR={video['fpr']:.2f} TPR={video['tpr']:.2f} frame-mean AUC={figures['video_frame_mean_auc']:.3f}"
         )
-    for name, pairs in report["self_blend_pairs"].items():
-        if pairs:
-            print(
-                f"{name + ' pairs':60s} blend above its own real clip in {pairs['blend_above_own_real']:.0%} of "
-                f"{pairs['pairs']}, by {pairs['mean_gain']:.3f} on average; real-clip score std "
-                f"{pairs['real_score_std']:.3f}"
-            )
+    if args.store:
+        print(json.dumps({"stored_in": str(args.model), "sha256": store_evaluation(args.model, report)}))
 
 
 if __name__ == "__main__":

@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from models.architectures import LoadedModel, register_architecture
 from models.backbones import IMAGENET_MEAN, IMAGENET_STD
-from models.checkpoint import ModelSpec, save_checkpoint
-from models.registry import LoadedModel, load_model, register_architecture
+from models.checkpoint import ModelSpec, read_checkpoint, save_checkpoint
 
 ARCHITECTURE = "legacy_resnext_lstm"
 FEATURE_DIM = 2048
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--window", type=int, default=20, help="sequence length the original model was trained on")
     args = parser.parse_args(argv)
     print(convert_legacy_checkpoint(args.source, args.target, args.window))
-    print(load_model(args.target).spec.architecture)
+    print(read_checkpoint(args.target)[0].architecture)
 
 
 if __name__ == "__main__":

@@ -2,56 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from models.backbones import backbone_defaults, build_backbone
+# Architecture modules register themselves when imported; importing them here makes every name known:
+# the CNN-LSTM, the original ResNeXt50+LSTM layout, the two-input (RGB + native residual) detector.
+from models import detector, legacy, native  # noqa: F401
+from models.architectures import LoadedModel, architecture_names, build_model, register_architecture
+from models.backbones import backbone_defaults
 from models.checkpoint import CheckpointError, ModelSpec, read_checkpoint
-from models.detector import CnnLstmDetector, build_lstm_head
+from models.spec import DEFAULT_CHECKPOINT
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "detector.pt"
-
-
-def _build_cnn_lstm(spec: ModelSpec, pretrained_backbone: bool) -> CnnLstmDetector:
-    backbone = build_backbone(spec.backbone, pretrained=pretrained_backbone)
-    return CnnLstmDetector(backbone, build_lstm_head(backbone.feature_dim, spec.hidden_size, spec.lstm_layers))
-
-
-_ARCHITECTURES: dict[str, Callable[[ModelSpec, bool], nn.Module]] = {
-    "cnn_lstm": _build_cnn_lstm,
-}
-
-
-def register_architecture(name: str, builder: Callable[[ModelSpec, bool], nn.Module]) -> None:
-    """Adds an architecture; its modules must offer ``embed`` and ``score_features``."""
-    _ARCHITECTURES[name] = builder
-
-
-def architecture_names() -> list[str]:
-    return sorted(_ARCHITECTURES)
-
-
-def build_model(spec: ModelSpec, pretrained_backbone: bool = True) -> nn.Module:
-    """A fresh detector for ``spec``; ImageNet weights in the backbone when asked for."""
-    if spec.architecture not in _ARCHITECTURES:
-        raise CheckpointError(f"unknown architecture {spec.architecture!r}; known: {', '.join(architecture_names())}")
-    try:
-        return _ARCHITECTURES[spec.architecture](spec, pretrained_backbone)
-    except KeyError as exc:
-        raise CheckpointError(str(exc.args[0])) from None
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A detector in eval mode plus the spec that says how to feed it and read it."""
-
-    model: nn.Module
-    spec: ModelSpec
-    source: str  # checkpoint path, or a description of how the model was made
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "LoadedModel",
+    "architecture_names",
+    "build_model",
+    "load_model",
+    "register_architecture",
+]
 
 
 def load_model(path: Path) -> LoadedModel:
@@ -95,8 +65,3 @@ def load_default_model() -> LoadedModel:
     if DEFAULT_CHECKPOINT.is_file():
         return load_model(DEFAULT_CHECKPOINT)
     return untrained_model()
-
-
-# The original ResNeXt50+LSTM project's layout registers itself; imported last because it
-# calls register_architecture above.
-import models.legacy  # noqa: E402, F401

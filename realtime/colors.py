@@ -42,5 +42,13 @@ def score_color(p_fake: float | None, threshold: float) -> tuple[int, int, int]:
     return _blend(AMBER, RED, (ratio - 0.85) / 0.15 * 0.5)
 
 
+VERDICT_COLORS = {"real": GREEN, "uncertain": AMBER, "fake": RED}
+
+
+def verdict_color(verdict: str) -> tuple[int, int, int]:
+    """RGB of a video verdict (realtime.verdicts): green real, amber uncertain, red fake, grey otherwise."""
+    return VERDICT_COLORS.get(verdict, NO_SCORE)
+
+
 def track_color(track_id: int) -> tuple[int, int, int]:
     return TRACK_PALETTE[(track_id - 1) % len(TRACK_PALETTE)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime.faces.geometry import Box
+from faces.geometry import Box
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +53,7 @@ class FaceCrop:
     captured_at: float
     crop: np.ndarray  # S x S x 3, uint8, RGB
     name: str = ""  # image file name, for image sources
+    canvas: np.ndarray | None = None  # native-resolution canvas around the face, for models that read one
 
 
 @dataclass(frozen=True)

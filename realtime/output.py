@@ -7,10 +7,11 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from models.checkpoint import ModelSpec
+from models.spec import ModelSpec
 from realtime.frames import Verdict
 from realtime.pipeline import StreamStats
 from realtime.summary import VerdictSummary
+from realtime.verdicts import calibration_line, coverage_line, evaluated, is_calibrated, rounded
 
 UNTRAINED_WARNING = "model is untrained: p_fake values are not verdicts"
 
@@ -25,7 +26,7 @@ def verdict_record(verdict: Verdict, trained: bool) -> dict[str, Any]:
         "start_pts_s": verdict.start_pts_s,
         "end_pts_s": verdict.end_pts_s,
         "window_frames": verdict.window_frames,
-        "p_fake": verdict.p_fake,
+        "p_fake": rounded(verdict.p_fake),
         "label": verdict.label,
         "latency_ms": verdict.latency_ms,
     }
@@ -34,6 +35,19 @@ def verdict_record(verdict: Verdict, trained: bool) -> dict[str, Any]:
     if not trained:
         record["warning"] = UNTRAINED_WARNING
     return record
+
+
+def model_record(spec: ModelSpec, model_source: str) -> dict[str, Any]:
+    """How a summary names the model, with what its own evaluation says it was tested on."""
+    return {
+        "source": model_source,
+        "backbone": spec.backbone,
+        "trained": spec.trained,
+        "evaluated": evaluated(spec.metrics),
+        "coverage": coverage_line(spec.metrics),
+        "calibrated": is_calibrated(spec.metrics),
+        "calibration": calibration_line(spec.metrics),
+    }
 
 
 def summary_record(
@@ -48,25 +62,21 @@ def summary_record(
     interrupted: bool,
     still_images: bool,
 ) -> dict[str, Any]:
-    video_p_fake = summary.video_p_fake()
-    if video_p_fake is None:
-        verdict = "no face"
-    elif not spec.trained:
-        verdict = "untrained"
-    else:
-        verdict = "fake" if video_p_fake >= threshold else "real"
+    judgement = summary.judgement(threshold, spec.trained, still_images)
     record: dict[str, Any] = {
         "type": "summary",
         "source": stats.name,
-        "verdict": verdict,
-        "video_p_fake": None if video_p_fake is None else round(video_p_fake, 4),
-        "threshold": threshold,
+        "verdict": judgement.verdict,
+        "headline": judgement.headline,
+        "video_p_fake": rounded(summary.video_p_fake()),
+        "max_p_fake": rounded(summary.max_p_fake()),
+        "threshold": rounded(threshold),
         "faces_seen": stats.faces_seen,
         "frames_read": stats.frames_read,
         "frames_dropped": stats.frames_dropped,
         "frames_analyzed": stats.frames_analyzed,
         "windows_scored": summary.windows,
-        "model": {"source": model_source, "backbone": spec.backbone, "trained": spec.trained},
+        "model": model_record(spec, model_source),
         "device": device,
         "runtime": runtime,
         "elapsed_s": round(elapsed_s, 3),

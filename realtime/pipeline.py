@@ -7,22 +7,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models.registry import LoadedModel
+from faces.detector import FaceDetector
 from realtime.capture import CaptureThread
 from realtime.config import EngineConfig
-from realtime.faces.detector import FaceDetector
-from realtime.faces.stage import CropSettings, FaceStage
+from realtime.face_stage import CropSettings, FaceStage
 from realtime.frame_queue import BoundedQueue, DropPolicy, QueueClosed
 from realtime.frames import AnalyzedFrame, Frame, Verdict
 from realtime.inference import (
-    CropScorer,
     InferenceMessage,
     InferenceWorker,
     ScoringSettings,
     StreamEnded,
     TrackEnded,
 )
-from realtime.sources.base import FrameSource
+from realtime.scorers import Scorer
+from realtime.sources.base import FrameSource, SourceHealth
 
 JOIN_TIMEOUT_S = 5.0
 SIGNAL_CHECK_S = 0.2  # longest a pending signal handler waits for the main thread
@@ -45,6 +44,63 @@ class StreamStats:
     reconnects: int = 0
     decode_errors: int = 0  # damaged packets skipped in files
     decode_gaps: list[list[float | None]] = field(default_factory=list)  # [start_s, end_s] lost to them
+
+    def with_health(self, health: SourceHealth) -> StreamStats:
+        """These counters completed with what the source reports about itself."""
+        return dataclasses.replace(
+            self,
+            skipped_images=list(health.skipped_images),
+            outages=[dict(outage) for outage in health.outages],
+            reconnects=health.reconnects,
+            decode_errors=health.decode_errors,
+            decode_gaps=[list(gap) for gap in health.decode_gaps],
+        )
+
+
+def build_face_stage(
+    source: FrameSource, config: EngineConfig, crop: CropSettings, detect_every: int | None = None
+) -> FaceStage:
+    """The face stage of one source; every per-stream analyzer (threads or Ray) builds it here.
+
+    Still images are unrelated pictures: each is searched for faces on its own (detection on every
+    frame, no motion tracking). ``detect_every`` overrides the configuration's (a stream's own setting).
+    """
+    detector = FaceDetector(config.detector_model, config.detect_max_side, landmarks=crop.aligned)
+    return FaceStage(
+        source.name,
+        detector,
+        crop,
+        detect_every=1 if source.still_images else detect_every or config.detect_every,
+        max_faces=config.max_faces,
+        track_motion=config.track_motion and not source.still_images,
+    )
+
+
+def stream_stats(
+    source: FrameSource,
+    stage: FaceStage,
+    capture: CaptureThread,
+    frames: BoundedQueue[Frame],
+    frames_analyzed: int,
+) -> StreamStats:
+    """The counters of one per-stream analyzer (threads or Ray) with its source's health."""
+    follower = stage.follower
+    return StreamStats(
+        name=source.name,
+        frames_read=capture.frames_read,
+        frames_dropped=frames.dropped,
+        frames_analyzed=frames_analyzed,
+        faces_seen=len(follower.track_ids_seen),
+        faces_capped=follower.tracker.faces_capped,
+        detections_run=follower.detections_run,
+        error=capture.error,
+    ).with_health(source.health())
+
+
+def frame_queue(source: FrameSource, config: EngineConfig) -> BoundedQueue[Frame]:
+    """The bounded queue between a source's capture and its face stage: live sources keep the newest."""
+    policy = DropPolicy.KEEP_NEWEST if source.is_live else DropPolicy.NEVER
+    return BoundedQueue[Frame](config.frame_queue_size, policy)
 
 
 class FaceThread(threading.Thread):
@@ -102,19 +158,11 @@ class StreamAnalyzer:
         inbox: BoundedQueue[InferenceMessage],
         stop: threading.Event,
         on_frame: Callable[[AnalyzedFrame], None] | None = None,
+        detect_every: int | None = None,
     ) -> None:
         self.source = source
-        policy = DropPolicy.KEEP_NEWEST if source.is_live else DropPolicy.NEVER
-        self.frames = BoundedQueue[Frame](config.frame_queue_size, policy)
-        detector = FaceDetector(config.detector_model, config.detect_max_side, landmarks=crop.aligned)
-        stage = FaceStage(
-            source.name,
-            detector,
-            crop,
-            detect_every=1 if source.still_images else config.detect_every,
-            max_faces=config.max_faces,
-            track_motion=config.track_motion and not source.still_images,
-        )
+        self.frames = frame_queue(source, config)
+        stage = build_face_stage(source, config, crop, detect_every)
         self.capture = CaptureThread(source, self.frames, stop)
         self.faces = FaceThread(stage, self.frames, inbox, stop, on_frame)
 
@@ -123,27 +171,12 @@ class StreamAnalyzer:
         self.faces.start()
 
     def join(self, timeout_s: float) -> None:
-        self.faces.join(timeout_s)
-        self.capture.join(timeout_s)
+        for thread in (self.faces, self.capture):
+            if thread.ident is not None:  # a stream closed before it started has nothing to join
+                thread.join(timeout_s)
 
     def stats(self) -> StreamStats:
-        stage = self.faces.stage
-        log = getattr(self.source, "log", None)  # reconnecting streams keep an outage log
-        return StreamStats(
-            name=self.source.name,
-            frames_read=self.capture.frames_read,
-            frames_dropped=self.frames.dropped,
-            frames_analyzed=self.faces.frames_analyzed,
-            faces_seen=len(stage.track_ids_seen),
-            faces_capped=stage.tracker.faces_capped,
-            detections_run=stage.detections_run,
-            error=self.capture.error,
-            skipped_images=list(getattr(self.source, "skipped", [])),
-            outages=[dataclasses.asdict(outage) for outage in log.outages] if log else [],
-            reconnects=log.reconnects if log else 0,
-            decode_errors=getattr(self.source, "decode_errors", 0),
-            decode_gaps=list(getattr(self.source, "decode_gaps", [])),
-        )
+        return stream_stats(self.source, self.faces.stage, self.capture, self.frames, self.faces.frames_analyzed)
 
 
 class Pipeline:
@@ -152,25 +185,26 @@ class Pipeline:
     def __init__(
         self,
         sources: list[FrameSource],
-        loaded: LoadedModel,
-        scorer: CropScorer,
+        scorer: Scorer,
         config: EngineConfig,
+        settings: ScoringSettings,
+        crop: CropSettings,
         on_verdict: Callable[[Verdict], None],
         on_frame: Callable[[AnalyzedFrame], None] | None = None,
+        detect_every: list[int | None] | None = None,
     ) -> None:
-        """``on_verdict`` runs on the inference thread, ``on_frame`` on each source's face thread."""
-        spec = loaded.spec
-        threshold = config.threshold if config.threshold is not None else spec.threshold
+        """Built by :meth:`realtime.engine.Engine.pipeline`. ``on_verdict`` runs on the inference thread,
+        ``on_frame`` on each source's face thread; ``detect_every`` gives sources their own detection rate."""
         if all(source.still_images for source in sources):
             # Unrelated pictures: each is scored on its own, a window of one.
-            self.settings = ScoringSettings(1, 1, threshold, config.max_batch)
-        else:
-            self.settings = ScoringSettings(config.window or spec.window, config.stride, threshold, config.max_batch)
+            settings = dataclasses.replace(settings, window=1, stride=1)
+        self.settings = settings
         self.stop_event = threading.Event()
         self.inbox = BoundedQueue[InferenceMessage](config.crop_queue_size, DropPolicy.NEVER)
-        crop = CropSettings(spec.crop_margin, spec.input_size, spec.aligned)
+        rates = detect_every or [None] * len(sources)
         self.streams = [
-            StreamAnalyzer(source, config, crop, self.inbox, self.stop_event, on_frame) for source in sources
+            StreamAnalyzer(source, config, crop, self.inbox, self.stop_event, on_frame, rate)
+            for source, rate in zip(sources, rates, strict=True)
         ]
         self.inference = InferenceWorker(scorer, self.settings, self.inbox, on_verdict, len(sources))
 
@@ -199,7 +233,8 @@ class Pipeline:
         """Joins every thread; True when all ended within the timeout."""
         for stream in self.streams:
             stream.join(timeout_s)
-        self.inference.join(timeout_s)
+        if self.inference.ident is not None:
+            self.inference.join(timeout_s)
         return not any(t.is_alive() for t in self.threads())
 
     def threads(self) -> list[threading.Thread]:

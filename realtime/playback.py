@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
+from faces.decode import upright_rgb
 from realtime.sources.base import SourceError
 from realtime.urls import mask_url
 
@@ -48,7 +49,6 @@ class FilePlayback(threading.Thread):
         stream.thread_type = "AUTO"
         self._stream = stream
         self.fps = float(stream.average_rate) if stream.average_rate else 25.0
-        self.width, self.height = stream.codec_context.width, stream.codec_context.height
         self._decoded = self._decode()
         try:
             first = next(self._decoded, None)
@@ -58,6 +58,7 @@ class FilePlayback(threading.Thread):
             self._container.close()
             raise SourceError(f"no decodable frame in {mask_url(path)}")
         self.first_pts_s = float(first.time) if first.time is not None else 0.0
+        self.height, self.width = upright_rgb(first).shape[:2]  # as shown, display rotation applied
         self.duration_s = self._duration(stream)
         self._condition = threading.Condition()
         self._buffer: deque[PlaybackFrame] = deque([self._to_frame(first, 0)])
@@ -93,7 +94,8 @@ class FilePlayback(threading.Thread):
 
     def _to_frame(self, decoded: av.VideoFrame, generation: int) -> PlaybackFrame:
         pts_s = float(decoded.time) - self.first_pts_s if decoded.time is not None else 0.0
-        return PlaybackFrame(round(pts_s, 4), decoded.to_ndarray(format="rgb24"), generation)
+        # Upright as the engine analysed it, so the engine's face boxes land on the face shown.
+        return PlaybackFrame(round(pts_s, 4), upright_rgb(decoded), generation)
 
     @property
     def frame_period_s(self) -> float:

@@ -17,6 +17,7 @@ import numpy as np
 
 from realtime.frames import AnalyzedFrame, TrackedFace, Verdict
 from realtime.summary import VerdictSummary
+from realtime.verdicts import Judgement
 
 # Two timestamps closer than this are the same frame (pts are rounded to 0.1 ms upstream).
 SAME_FRAME_S = 1e-3
@@ -149,6 +150,16 @@ class ResultStore:
         """[start_s, end_s] spans where the most suspicious face was at or above ``threshold``."""
         with self._lock:
             return self._summary.suspicious_segments(threshold)
+
+    def judgement(self, threshold: float, trained: bool, still_images: bool = False) -> Judgement:
+        """The verdict so far and its wording, by the one rule every output uses."""
+        with self._lock:
+            return self._summary.judgement(threshold, trained, still_images)
+
+    def summary(self) -> VerdictSummary:
+        """A copy of the video-level summary so far (for the summary record of a run)."""
+        with self._lock:
+            return self._summary.copy()
 
     def median_latency_ms(self) -> float | None:
         """Median latency of the last verdicts."""

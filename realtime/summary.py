@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from realtime.frames import Verdict
+from realtime.verdicts import Judgement, judge
 
 TIME_BUCKET_S = 0.5  # windows ending in the same half second count as one moment
 
@@ -51,6 +52,26 @@ class VerdictSummary:
         if not moments:
             return None
         return sum(m.p_fake for m in moments) / len(moments)
+
+    def max_p_fake(self) -> float | None:
+        """The highest window score of any face; None when no face was ever scored."""
+        return max((m.p_fake for m in self.moments()), default=None)
+
+    def judgement(self, threshold: float, trained: bool, still_images: bool = False) -> Judgement:
+        """The verdict and headline of what was scored so far (the one rule of :mod:`realtime.verdicts`)."""
+        if still_images:
+            suspicious, unit = len(self.images_at_or_above(threshold)), "image"
+        else:
+            suspicious, unit = len(self.suspicious_segments(threshold)), "moment"
+        return judge(self.video_p_fake(), self.max_p_fake(), threshold, trained, suspicious, unit)
+
+    def copy(self) -> VerdictSummary:
+        """An independent summary of the same verdicts (they are frozen, so they are shared)."""
+        other = VerdictSummary()
+        other._moments.update({key: list(verdicts) for key, verdicts in self._moments.items()})
+        other.windows = self.windows
+        other.track_ids = set(self.track_ids)
+        return other
 
     def images_at_or_above(self, threshold: float) -> list[str]:
         """Image names (image sources) where some face reached ``threshold``."""

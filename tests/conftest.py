@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +12,17 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# The suite never writes into the user's profile: caches (demo clip, ONNX exports) and the window's
+# settings go to a temporary home of this run, inherited by every subprocess a test starts.
+TEST_PROFILE = Path(tempfile.mkdtemp(prefix="deepfake-analyzer-tests-"))
+os.environ["XDG_CACHE_HOME"] = str(TEST_PROFILE / "cache")
+os.environ["XDG_CONFIG_HOME"] = str(TEST_PROFILE / "config")
+os.environ.pop("DEEPFAKE_ANALYZER_CACHE", None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(TEST_PROFILE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +65,14 @@ def small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("models") / "untrained_small.pt"
     save_checkpoint(path, loaded.model, spec, half_precision=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small detector marked trained, with a hand-made evaluation in its spec (a fixture, not a result)."""
+    from tests.support.checkpoints import save_trained_small_checkpoint
+
+    return save_trained_small_checkpoint(tmp_path_factory.mktemp("models") / "trained_small.pt")
 
 
 @pytest.fixture(scope="module")

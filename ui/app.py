@@ -8,12 +8,10 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from realtime.config import EngineConfig
-
 if TYPE_CHECKING:
+    from realtime.engine import Engine
     from ui.window import WindowSettings
 
 EXIT_OK = 0
@@ -60,40 +58,24 @@ def closing_on_signals() -> Iterator[threading.Event]:
         writer.close()
 
 
-def run_window(
-    source_spec: str | None,
-    model_path: Path | None,
-    config: EngineConfig,
-    settings: WindowSettings | None = None,
-) -> int:
+def run_window(source_spec: str | None, engine: Engine, settings: WindowSettings | None = None) -> int:
     """Opens the window on ``source_spec`` (None: the demo clip), runs until it is closed; returns the exit code.
 
-    A source or model that cannot be opened, or a source that fails before its first frame,
-    prints one ``error:`` line on stderr and returns non-zero. Ctrl-C and SIGTERM close the
-    window (every engine thread is joined) and return 0.
+    A source that cannot be opened, or that fails before its first frame, prints one ``error:``
+    line on stderr and returns non-zero. Ctrl-C and SIGTERM close the window (every engine thread
+    is joined) and return 0.
     """
-    import torch
     from PyQt5.QtWidgets import QApplication
 
-    from models.checkpoint import CheckpointError
-    from models.registry import load_default_model, load_model
-    from realtime.inference import CropScorer, DeviceUnavailable, select_device
+    from realtime.output import JsonLinesWriter
     from realtime.sources.base import SourceError
     from ui.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with closing_on_signals() as stopped:
-        torch.set_num_threads(config.resolved_torch_threads())
-        try:
-            device = select_device(config.device)
-            loaded = load_model(model_path) if model_path else load_default_model()
-            scorer = CropScorer(loaded, device)
-        except (CheckpointError, DeviceUnavailable) as exc:
-            return _fail(str(exc))
-        if not loaded.spec.trained:
-            print(f"warning: {loaded.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
-
-        window = MainWindow(loaded, scorer, config, settings)
+        window = MainWindow(engine, settings)
+        writer = JsonLinesWriter(sys.stdout)  # kept referenced: Qt holds bound-method slots weakly
+        window.summary_ready.connect(writer.write)  # the summary line of a headless run, on stdout
         failures: list[str] = []
 
         def source_failed(message: str) -> None:

@@ -9,10 +9,11 @@ from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from faces.crops import square_crop
 from realtime.colors import RED, score_color
-from realtime.faces.crops import square_crop
 from realtime.frames import AnalyzedFrame
 from realtime.multistream.status import StreamFigures
+from realtime.verdicts import Judgement, percent
 from ui.widgets import FaceOverlay, VideoView, qcolor
 
 BORDER_PX = 4
@@ -28,14 +29,16 @@ class ScoreBar(QWidget):
         super().__init__()
         self.threshold = threshold
         self.value: float | None = None
+        self.text: str | None = None  # replaces "max p_fake X" (a stream that ended shows its verdict)
         self.setFixedHeight(18)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self._font = QFont()
         self._font.setPixelSize(12)
 
-    def set_value(self, value: float | None) -> None:
-        if value != self.value:
-            self.value = value
+    def set_value(self, value: float | None, text: str | None = None) -> None:
+        if value != self.value or text != self.text:
+            self.value, self.text = value, text
+            self.setToolTip(text or "")
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -49,8 +52,9 @@ class ScoreBar(QWidget):
         painter.setPen(QPen(Qt.white, 2))
         painter.drawLine(tick, 0, tick, height)
         painter.setFont(self._font)
-        text = "no face scored" if self.value is None else f"max p_fake {self.value:.2f}"
+        text = self.text or ("no face scored" if self.value is None else f"max p_fake {self.value:.2f}")
         painter.setPen(Qt.white)
+        text = painter.fontMetrics().elidedText(text, Qt.ElideRight, max(width - 12, 0))
         painter.drawText(QRectF(6, 0, width - 12, height), Qt.AlignLeft | Qt.AlignVCenter, text)
         painter.end()
 
@@ -65,6 +69,13 @@ def figures_text(figures: StreamFigures) -> str:
     )
 
 
+def final_text(judgement: Judgement, video_p_fake: float | None) -> str:
+    """The bar of a stream that ended: ``Likely real · video score 23%`` (the verdict's own wording)."""
+    if video_p_fake is None:
+        return judgement.headline
+    return f"{judgement.headline} · video score {percent(video_p_fake)}"
+
+
 class StreamTile(QWidget):
     """One stream in the grid. A red border marks an alert until the tile is clicked; a double-click asks to focus."""
 
@@ -75,6 +86,7 @@ class StreamTile(QWidget):
         self.name = name
         self.threshold = threshold
         self.alerting = False
+        self.ended = False
         self.frames_shown = 0
         self.shown: AnalyzedFrame | None = None
         self.title = QLabel(f"<b>{name}</b>  {html.escape(masked_source)}")
@@ -101,12 +113,16 @@ class StreamTile(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(480, 340)
 
-    def show_frame(self, analyzed: AnalyzedFrame, scores: dict[int, float]) -> None:
-        """Shows the newest analysed frame, each face boxed with its newest score."""
+    def _overlays(self, analyzed: AnalyzedFrame, scores: dict[int, float]) -> list[FaceOverlay]:
         overlays = []
         for face in analyzed.faces:
             p_fake = scores.get(face.track_id)
             overlays.append(FaceOverlay(face.track_id, face.box, p_fake, score_color(p_fake, self.threshold), False))
+        return overlays
+
+    def show_frame(self, analyzed: AnalyzedFrame, scores: dict[int, float]) -> None:
+        """Shows the newest analysed frame, each face boxed with its newest score."""
+        overlays = self._overlays(analyzed, scores)
         if self.shown is None:
             self.video.message = ""
         self.shown = analyzed
@@ -114,14 +130,26 @@ class StreamTile(QWidget):
         self.video.set_frame(analyzed.frame.image, overlays)
 
     def set_figures(self, figures: StreamFigures) -> None:
-        self.bar.set_value(figures.max_p_fake)
+        """Live figures; once the stream ended, its final video score and verdict stay on the bar."""
+        if self.ended and figures.judgement is not None:
+            self.bar.set_value(figures.video_p_fake, final_text(figures.judgement, figures.video_p_fake))
+        else:
+            self.bar.set_value(figures.max_p_fake)
         self.figures.setText(figures_text(figures))
+        self.figures.setToolTip(figures.judgement.headline if figures.judgement is not None else "")
 
     def set_ended(self, error: str | None) -> None:
         """The stream's threads ended: says so over the video (with the error of a failed stream)."""
+        self.ended = True
         self.video.message = f"failed: {error}" if error else "stream ended"
         self.video.setToolTip(error or "")
         self.video.update()
+
+    def rescore(self, scores: dict[int, float]) -> None:
+        """Redraws the boxes of the frame shown with the newest scores (verdicts that came after the frame:
+        the last frame of a short clip is shown before its windows are scored)."""
+        if self.shown is not None:
+            self.video.set_overlays(self._overlays(self.shown, scores))
 
     def raise_alert(self) -> None:
         self.alerting = True

@@ -1,4 +1,4 @@
-"""Entry point of the stream grid: ``run_live.py --streams streams.yaml`` with a display opens it.
+"""The stream grid's event loop: ``run_live.py --streams streams.yaml`` with a display opens it.
 
 Every stream runs on this machine (the threads backend) exactly as a headless ``--streams`` run:
 the same tagged JSON lines on stdout, the same alert rules and commands, one summary per stream
@@ -7,26 +7,18 @@ when the window closes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from realtime.config import EngineConfig
+from ui.grid_session import GridSession
 
 
-def run_grid(args: argparse.Namespace, config: EngineConfig) -> int:
-    """Opens a grid of every stream of ``args.streams``; runs until the window closes; returns the exit code.
+def run_grid(session: GridSession) -> tuple[bool, bool]:
+    """Shows a grid of every stream of ``session``, runs it until the window closes and stops it.
 
-    Usage mistakes and sources or models that cannot be opened print one ``error:`` line and
-    return non-zero before any window opens. Closing the window (or Ctrl-C / SIGTERM) stops
-    every stream, joins the engine threads and prints the per-stream summaries; streams that
-    were still running are marked ``interrupted`` there.
+    Closing the window (or Ctrl-C / SIGTERM) stops every stream and joins the engine threads.
+    Returns (interrupted, signalled): whether streams were cut short (their summaries say so) and
+    whether by a signal.
     """
-    from ui.grid_session import open_grid_session
-
-    session = open_grid_session(args, config)
-    if isinstance(session, int):
-        return session
-
     from PyQt5.QtWidgets import QApplication
 
     from ui.app import closing_on_signals
@@ -41,5 +33,4 @@ def run_grid(args: argparse.Namespace, config: EngineConfig) -> int:
             app.exec_()
         window.close()  # stops and joins the engine whatever ended the loop
     signalled = stopped.is_set()
-    interrupted = signalled or window.closed_while_running
-    return session.finish(interrupted, signalled, bool(getattr(args, "fail_on_interrupt", False)))
+    return signalled or window.closed_while_running, signalled

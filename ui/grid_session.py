@@ -1,25 +1,20 @@
 """The engine behind the stream grid: the threads backend of ``--streams`` with a frame tap for the GUI.
 
-Built from the same pieces as ``realtime.multistream.cli.run_streams`` (streams.yaml loading,
-:class:`ThreadStreams`, :class:`StreamSinks` with its alert rules and commands, the status board),
-so verdicts, JSON lines, alerts and summaries are those of a headless ``--streams`` run.
+Built from the same pieces as a headless ``--streams`` run (:class:`ThreadStreams`, :class:`StreamSinks`
+with its alert rules and commands), so verdicts, JSON lines, alerts and summaries are the same.
 """
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 from typing import TextIO
 
-from models.registry import LoadedModel
-from realtime.config import EngineConfig
-from realtime.inference import CropScorer
-from realtime.multistream.cli import local_scorer, prepare_streams, streams_exit_code
+from realtime.engine import Engine
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.local import ThreadStreams
 from realtime.multistream.sinks import StreamSinks
-from realtime.pipeline import JOIN_TIMEOUT_S
+from realtime.pipeline import JOIN_TIMEOUT_S, StreamStats
 from ui.grid_feed import AlertTap, GridFeed
 
 
@@ -32,22 +27,20 @@ class GridSession:
     def __init__(
         self,
         streams: list[StreamSettings],
-        loaded: LoadedModel,
-        scorer: CropScorer,
-        config: EngineConfig,
+        engine: Engine,
         out: TextIO | None = None,
     ) -> None:
         self.streams = streams
-        self.loaded = loaded
-        engine_threshold = config.threshold if config.threshold is not None else loaded.spec.threshold
+        self.engine = engine
         self.feed = GridFeed([stream.name for stream in streams])
         writer = AlertTap(self.feed.signals.alert_raised.emit, out)
-        self.sinks = StreamSinks(streams, writer, loaded.spec.trained, engine_threshold, self.feed)
-        self.runner = ThreadStreams(streams, loaded, scorer, config, self.sinks, self.feed.put_frame)
+        self.sinks = StreamSinks(streams, writer, engine.spec.trained, engine.threshold, self.feed)
+        self.runner = ThreadStreams(streams, engine, self.sinks, self.feed.put_frame)
         self._watcher = threading.Thread(target=self._watch, name="grid-watcher", daemon=True)
         self._started_at: float | None = None
         self._elapsed_s = 0.0
         self._closed: bool | None = None  # None: not closed yet; else whether every thread ended in time
+        self.ended_before_close: set[str] = set()
         self.running = False
 
     def threshold(self, name: str) -> float:
@@ -86,6 +79,7 @@ class GridSession:
         if self._started_at is None:
             self._closed = True
             return True
+        self.ended_before_close = set(self.ended_streams())  # these ended on their own: never "interrupted"
         self.runner.close()  # stops capture; crops already queued are still scored
         self._watcher.join(JOIN_TIMEOUT_S)
         self._elapsed_s = time.monotonic() - self._started_at
@@ -93,32 +87,25 @@ class GridSession:
         self._closed = not self._watcher.is_alive() and not any(t.is_alive() for t in self.runner.pipeline.threads())
         return self._closed
 
-    def finish(self, interrupted: bool, signalled: bool, fail_on_interrupt: bool) -> int:
-        """After ``close``: one summary per stream on the JSON lines, errors on stderr; returns the exit code.
+    def finish(self, interrupted: bool) -> dict[str, StreamStats]:
+        """After ``close``: one summary per stream on the JSON lines; returns every stream's counters.
 
-        ``interrupted``: streams were cut short (marked in their summaries); ``signalled``: by
-        Ctrl-C/SIGTERM, which exits 130 with ``fail_on_interrupt`` as headless runs do.
+        ``interrupted``: streams were cut short (marked in their summaries); those that had ended on their
+        own before the window closed are not.
         """
         stats = self.runner.stats()
         for name, stream_stats in stats.items():
             self.feed.state(name, "failed" if stream_stats.error else "ended")
         self.sinks.close()
-        spec = self.loaded.spec
+        engine = self.engine
         self.sinks.write_summaries(
-            stats, spec, self.loaded.source, self.runner.device, self.runner.runtime, self._elapsed_s, interrupted
+            stats,
+            engine.spec,
+            engine.model_source,
+            self.runner.device,
+            self.runner.runtime,
+            self._elapsed_s,
+            interrupted,
+            ended=self.ended_before_close,
         )
-        return streams_exit_code(self.streams, stats, self.runner.error, signalled, fail_on_interrupt)
-
-
-def open_grid_session(args: argparse.Namespace, config: EngineConfig) -> GridSession | int:
-    """Validates ``args.streams``, loads the model and builds the session (not started); an exit code on error.
-
-    Usage mistakes answer before anything heavy loads, with the messages of a headless run.
-    """
-    prepared = prepare_streams(args, config)
-    if isinstance(prepared, int):
-        return prepared
-    scorer = local_scorer(prepared, config)
-    if isinstance(scorer, int):
-        return scorer
-    return GridSession(prepared.streams, prepared.loaded, scorer, config)
+        return stats

@@ -99,7 +99,8 @@ class GridWindow(QMainWindow):
         wall = time.strftime("%H:%M:%S")
         text = (
             f"{wall}  {tile.name}\nface #{record['track_id']}  p_fake {record['p_fake']:.2f}  "
-            f"({record['windows_above']} windows ≥ {record['threshold']:.2f})"
+            f"({record['windows_above']} window{'' if record['windows_above'] == 1 else 's'} ≥ "
+            f"{record['threshold']:.2f})\nso far: {record['headline']}"
         )
         self.alert_list.add_entry(text, tile.name, tile.face_thumbnail(record["track_id"]))
 
@@ -113,9 +114,11 @@ class GridWindow(QMainWindow):
         figures = self.feed.snapshot()
         for name, tile in self.tiles.items():
             tile.set_figures(figures[name])
+            if tile.ended:  # verdicts of its last windows may come after its last frame was shown
+                tile.rescore(self.feed.track_scores(name))
         running = len(self.tiles) - len(self._ended)
         alerts = sum(f.alerts for f in figures.values())
-        untrained = "" if self.session.loaded.spec.trained else "UNTRAINED MODEL: scores are not verdicts  |  "
+        untrained = "" if self.session.engine.spec.trained else "UNTRAINED MODEL: scores are not verdicts  |  "
         self.status_label.setText(
             f"{untrained}{len(self.tiles)} streams, {running} running  |  alerts {alerts}  |  "
             f"device {self.session.runner.device} ({self.session.runner.runtime})  |  "

@@ -5,15 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from models.registry import LoadedModel
-from realtime.config import EngineConfig
-from realtime.inference import CropScorer
-from realtime.pipeline import Pipeline, StreamStats
+from realtime.engine import Engine
+from realtime.output import summary_record
+from realtime.pipeline import StreamStats
 from realtime.playback import FilePlayback
 from realtime.results import ResultStore
 from realtime.sources.av_source import AvSource
-from realtime.sources.factory import open_source_spec
+from realtime.verdicts import Judgement
 from ui.bridge import EngineBridge
 
 JOIN_TIMEOUT_S = 5.0
@@ -35,21 +35,44 @@ class AnalysisSession:
     Raises the engine's ``SourceError`` for a source that cannot be opened.
     """
 
-    def __init__(self, source_spec: str | None, loaded: LoadedModel, scorer: CropScorer, config: EngineConfig) -> None:
+    def __init__(self, source_spec: str | None, engine: Engine) -> None:
         self.source_spec = source_spec
-        self.source = open_source_spec(source_spec, realtime=config.realtime, read_timeout_s=config.read_timeout_s)
-        self.loaded = loaded
-        self.device = str(scorer.device)
+        # The engine's own source opening: pacing, read timeout and the reconnect policy of the flags.
+        self.source = engine.open_source(source_spec)
+        self.device = engine.device
         source = self.source
         self.is_file = isinstance(source, AvSource) and not source.is_live
         self.playback = FilePlayback(source.target) if isinstance(source, AvSource) and self.is_file else None
         self.store = ResultStore()
         self.bridge = EngineBridge(self.store, show_live_frames=not self.is_file)
-        self.pipeline = Pipeline([self.source], loaded, scorer, config, self.bridge.on_verdict, self.bridge.on_frame)
+        self.pipeline = engine.pipeline([self.source], self.bridge.on_verdict, self.bridge.on_frame)
         self.threshold = self.pipeline.settings.threshold
+        self.engine = engine
         self._watcher = threading.Thread(target=self._watch, name="session-watcher", daemon=True)
         self._last_counts = (0, 0, time.monotonic())
+        self._started_at: float | None = None
         self.running = False
+
+    def judgement(self) -> Judgement:
+        """The source's verdict so far (final once the analysis ended), by the rule every output uses."""
+        return self.store.judgement(self.threshold, self.engine.spec.trained, self.source.still_images)
+
+    def summary_record(self, interrupted: bool) -> dict[str, Any]:
+        """The summary line a headless run of this source prints (``interrupted``: stopped before its end)."""
+        engine = self.engine
+        elapsed_s = time.monotonic() - self._started_at if self._started_at is not None else 0.0
+        return summary_record(
+            self.stats(),
+            self.store.summary(),
+            engine.spec,
+            engine.model_source,
+            self.threshold,
+            engine.device,
+            engine.runtime,
+            elapsed_s,
+            interrupted,
+            self.source.still_images,
+        )
 
     @property
     def name(self) -> str:
@@ -58,6 +81,7 @@ class AnalysisSession:
     def start(self) -> None:
         if self.playback is not None:
             self.playback.start()
+        self._started_at = time.monotonic()
         self.pipeline.start()
         self._watcher.start()
         self.running = True

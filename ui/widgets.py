@@ -11,14 +11,15 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QPointF, QRectF, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QIcon, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
-from PyQt5.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSizePolicy, QWidget
+from PyQt5.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QSizePolicy, QWidget
 
+from faces.geometry import Box
+from realtime.alerts import Alert
 from realtime.colors import score_color, track_color
-from realtime.faces.geometry import Box
 from realtime.results import TrackSeries
-from ui.alerts import Alert
 
 BOX_PEN_PX = 3
+LEGEND_MARGIN_PX = 84  # right of the timeline's plot area: room for "face #N" entries beside the curves
 
 
 def qcolor(rgb: tuple[int, int, int]) -> QColor:
@@ -229,7 +230,13 @@ class TimelinePlot(pg.PlotWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setYRange(0.0, 1.0, padding=0.02)
-        self._legend = plot.addLegend(offset=(10, 5))
+        # The legend sits in a margin right of the plot area, so it never covers a curve.
+        left, top, _, bottom = plot.layout.getContentsMargins()
+        plot.layout.setContentsMargins(left, top, LEGEND_MARGIN_PX, bottom)
+        self._legend = pg.LegendItem()
+        self._legend.setParentItem(plot)
+        self._legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-2, 4))
+        plot.legend = self._legend  # curves plotted with a name get an entry
         self.threshold_line = pg.InfiniteLine(
             threshold,
             angle=0,
@@ -252,12 +259,23 @@ class TimelinePlot(pg.PlotWidget):
         self.paint_ms.append((time.perf_counter() - started) * 1000.0)
 
     def set_series(self, series: list[TrackSeries]) -> None:
+        added = False
         for track in series:
             curve = self._curves.get(track.track_id)
             if curve is None:
                 pen = pg.mkPen(qcolor(track_color(track.track_id)), width=2)
                 curve = self._curves[track.track_id] = self.plot(name=f"face #{track.track_id}", pen=pen)
+                added = True
             curve.setData(track.end_pts_s, track.p_fake)
+        if added:
+            self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Widens the margin right of the plot area to the legend, which lives there."""
+        layout = self.getPlotItem().layout
+        left, top, _, bottom = layout.getContentsMargins()
+        width = max(LEGEND_MARGIN_PX, self._legend.boundingRect().width() + 6)
+        layout.setContentsMargins(left, top, width, bottom)
 
     def clear_series(self) -> None:
         """Forgets every face's curve and the segments (a new source)."""
@@ -265,6 +283,7 @@ class TimelinePlot(pg.PlotWidget):
             self.removeItem(curve)
         self._curves.clear()
         self._legend.clear()
+        self._fit_legend()
         self.set_segments([])
 
     def curve_points(self, track_id: int) -> int:
@@ -325,6 +344,11 @@ class ThumbnailList(QListWidget):
         super().__init__()
         self.max_entries = max_entries
         self.setIconSize(QSize(icon_px, icon_px))
+        # Long entries wrap onto more lines instead of being cut at the panel's edge (the tooltip repeats them).
+        self.setWordWrap(True)
+        self.setTextElideMode(Qt.ElideNone)
+        self.setResizeMode(QListView.Adjust)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
 
     def add_entry(self, text: str, data: object, thumbnail: np.ndarray | None) -> QListWidgetItem:
         """Puts an entry on top; ``data`` is kept as the item's Qt.UserRole data."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import time
 from collections import deque
@@ -16,24 +17,25 @@ from PyQt5.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from models.registry import LoadedModel
-from realtime.colors import score_color
-from realtime.config import EngineConfig
+from realtime.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_record, alert_text
+from realtime.colors import score_color, verdict_color
+from realtime.engine import Engine
 from realtime.frames import TrackedFace, Verdict
-from realtime.inference import CropScorer
 from realtime.sources.base import SourceError
-from ui.alerts import Alert, AlertMonitor, run_alert_command
+from realtime.verdicts import UNCERTAIN, Judgement, calibration_line, coverage_line, threshold_text
 from ui.recent import RecentSources, default_settings
 from ui.session import AnalysisSession
 from ui.source_dialog import SourceDialog
@@ -44,6 +46,23 @@ PANEL_REFRESH_MS = 100  # timeline, playhead and stream gauge
 STATUS_REFRESH_MS = 1000
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 MAX_ALERTS = 200  # alerts kept in the list; older ones scroll away
+SIDE_PANEL_PX = 300  # initial width of the gauges, alerts and model panel
+ABOUT_PANEL_PX = 190  # height of the "About this model" text (it scrolls when longer)
+
+
+def model_about_text(metrics: dict, trained: bool, threshold: float) -> str:
+    """The "About this model" panel: what it was tested on, whether p_fake is calibrated, what the threshold means."""
+    if not trained:
+        return "Untrained model: its scores are not verdicts."
+    return f"{coverage_line(metrics)}\n\n{calibration_line(metrics)}\n\nThreshold: {threshold_text(threshold)}."
+
+
+def verdict_style(verdict: str | None) -> str:
+    """The verdict label's colours: the verdict's colour (green, amber, red; grey otherwise) behind white text
+    (dark text on amber, where white would hardly show)."""
+    red, green, blue = verdict_color(verdict or "")
+    text = "#202020" if verdict == UNCERTAIN else "white"
+    return f"background: rgb({red}, {green}, {blue}); color: {text}; font-weight: bold; padding: 6px;"
 
 
 @dataclass
@@ -58,22 +77,16 @@ class MainWindow(QMainWindow):
     """Shows one source at a time; ``open_source`` replaces it. Closing joins every engine thread."""
 
     source_failed = pyqtSignal(str)  # a source that ended with an error before its first frame
+    summary_ready = pyqtSignal(object)  # a source's analysis ended: its summary record, as a headless run prints it
 
-    def __init__(
-        self,
-        loaded: LoadedModel,
-        scorer: CropScorer,
-        config: EngineConfig,
-        settings: WindowSettings | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, settings: WindowSettings | None = None) -> None:
         super().__init__()
         self.recent = RecentSources(default_settings())
-        self.loaded = loaded
-        self.scorer = scorer
-        self.config = config
+        self.engine = engine
         self.settings = settings or WindowSettings()
         self.session: AnalysisSession | None = None
-        self.monitor: AlertMonitor | None = None
+        self.monitor: AlertPolicy | None = None
+        self.commands = AlertCommands()
         self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
         self.selected_track: int | None = None  # chosen by a click; None: the most suspicious face
         self.shown_pts_s: float | None = None
@@ -82,6 +95,9 @@ class MainWindow(QMainWindow):
         self.playing = False
         self.speed = 1.0
         self.waiting_for_analysis = False
+        self.final_summary: dict | None = None  # the summary record of the source whose analysis ended last
+        self._verdict_final = False  # the verdict shown is the final one of the current source
+        self._summarized = True  # the current source's summary was emitted (True: there is none to emit)
         self._want_frame = False  # paused: show the next decoded frame (after a seek or a step)
         self._last_tick = time.monotonic()
         self._series_version = -1
@@ -100,7 +116,7 @@ class MainWindow(QMainWindow):
     # ---- layout -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        threshold = self.config.threshold if self.config.threshold is not None else self.loaded.spec.threshold
+        threshold = self.engine.threshold
         self.banner = AlertBanner()
         self.video = VideoView()
         self.video.face_clicked.connect(self.select_face)
@@ -167,19 +183,38 @@ class MainWindow(QMainWindow):
         alert_form.addRow("alert command", self.command_field)
         self.alert_list = AlertList(MAX_ALERTS)
         self.alert_list.seek_requested.connect(self.seek)
+        self.verdict_label = QLabel()
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setAlignment(Qt.AlignCenter)
+        self._show_verdict(None)
+        self.model_box = QGroupBox("About this model")
+        self.model_label = QLabel(model_about_text(self.engine.spec.metrics, self.engine.spec.trained, threshold))
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.model_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        scroll = QScrollArea()  # the whole text, however narrow the panel: it scrolls rather than being cut
+        scroll.setWidget(self.model_label)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumHeight(ABOUT_PANEL_PX)
+        QVBoxLayout(self.model_box).addWidget(scroll)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.verdict_label)
         side_layout.addWidget(self.face_gauge)
         side_layout.addWidget(self.stream_gauge)
         side_layout.addLayout(alert_form)
         side_layout.addWidget(QLabel("Alerts"))
         side_layout.addWidget(self.alert_list, 1)
+        side_layout.addWidget(self.model_box)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, SIDE_PANEL_PX])
         self.setCentralWidget(splitter)
 
         toolbar = self.addToolBar("source")
@@ -202,13 +237,16 @@ class MainWindow(QMainWindow):
 
         Raises SourceError when it cannot be opened; the current source then keeps running.
         """
-        session = AnalysisSession(source_spec, self.loaded, self.scorer, self.config)
+        session = AnalysisSession(source_spec, self.engine)
         self.close_session()
         self.session = session
-        self.monitor = AlertMonitor(session.threshold, self.settings.alert_hold_s)
+        self.monitor = AlertPolicy(self._alert_rule(session.threshold))
         session.bridge.frame_ready.connect(self._show_live_frame, Qt.QueuedConnection)
         session.bridge.verdict_ready.connect(self._on_verdict, Qt.QueuedConnection)
         session.bridge.finished.connect(self._on_finished, Qt.QueuedConnection)
+        self._summarized = False
+        self._verdict_final = False
+        self._show_verdict(None)
         self.alerts.clear()
         self.alert_list.clear()
         self.timeline.clear_series()
@@ -238,7 +276,31 @@ class MainWindow(QMainWindow):
         session, self.session = self.session, None
         for signal in (session.bridge.frame_ready, session.bridge.verdict_ready, session.bridge.finished):
             signal.disconnect()
-        return session.close()
+        was_running = session.running
+        joined = session.close()
+        if not self._summarized:  # closed before its end was handled: its summary says it was cut short
+            self._emit_summary(session, interrupted=was_running)
+        return joined
+
+    def _emit_summary(self, session: AnalysisSession, interrupted: bool) -> None:
+        """The headless summary record of ``session`` (none for a source that failed before its first frame)."""
+        self._summarized = True
+        if session.error() and session.stats().frames_read == 0:
+            return
+        self.final_summary = session.summary_record(interrupted)
+        self.summary_ready.emit(self.final_summary)
+
+    def _show_verdict(self, judgement: Judgement | None, final: bool = False) -> None:
+        """The verdict label: the source's verdict so far while it is analysed, the final one (kept) after."""
+        if judgement is None:
+            self.verdict_label.setText("Verdict: waiting for a scored face…")
+            self.verdict_label.setStyleSheet(verdict_style(None))
+            return
+        self.verdict_label.setText(judgement.headline if final else f"So far: {judgement.headline}")
+        self.verdict_label.setToolTip(
+            "final verdict of the analysed source" if final else "verdict of what was analysed so far"
+        )
+        self.verdict_label.setStyleSheet(verdict_style(judgement.verdict))
 
     def pick_source(self) -> None:
         dialog = SourceDialog(self.recent.entries(), self)
@@ -427,20 +489,19 @@ class MainWindow(QMainWindow):
             return
         self.alerts.append(alert)
         self.alert_list.add_alert(alert, self.session.store.thumbnail(alert.track_id, alert.frame_index))
-        self.banner.announce(
-            f"ALERT: face #{alert.track_id} above threshold since {format_time(alert.since_pts_s)} "
-            f"for {alert.at_pts_s - alert.since_pts_s:.1f} s (p_fake {alert.p_fake:.2f})"
-        )
+        judgement = self.session.judgement()
+        self.banner.announce(f"ALERT: {alert_text(alert)} — so far: {judgement.headline}")
         if self.settings.alert_command:
-            try:
-                run_alert_command(self.settings.alert_command, alert)
-            except OSError as exc:
-                self.statusBar().showMessage(f"alert command failed: {exc}", 10000)
+            self.commands.submit(self.settings.alert_command, alert, alert_record(alert, judgement))
+
+    def _alert_rule(self, threshold: float) -> AlertRule:
+        """The window's use of the shared alert rule: once per episode, after the hold time."""
+        return AlertRule(threshold, hold_s=self.settings.alert_hold_s)
 
     def _set_hold(self, seconds: float) -> None:
         self.settings.alert_hold_s = seconds
         if self.monitor is not None:
-            self.monitor.hold_s = seconds
+            self.monitor.rule = dataclasses.replace(self.monitor.rule, hold_s=seconds)
 
     def _set_command(self) -> None:
         try:
@@ -459,7 +520,10 @@ class MainWindow(QMainWindow):
             self.timeline.set_series(store.series())
             self.timeline.set_segments(store.suspicious_segments(session.threshold))
             stream_p = store.stream_p_fake()
-            self.stream_gauge.set_value(stream_p, "video score so far" if stream_p is not None else "no face scored")
+            caption = "final video score" if self._verdict_final else "video score so far"
+            self.stream_gauge.set_value(stream_p, caption if stream_p is not None else "no face scored")
+            if not self._verdict_final and stream_p is not None:
+                self._show_verdict(session.judgement())
             if self.shown_pts_s is not None:
                 self.video.set_overlays(self._overlays())
         if self.shown_pts_s is not None:
@@ -482,11 +546,11 @@ class MainWindow(QMainWindow):
         error = session.error()
         if error:
             state = f"error: {error}"
-        untrained = "" if self.loaded.spec.trained else "UNTRAINED MODEL: scores are not verdicts  |  "
+        untrained = "" if self.engine.spec.trained else "UNTRAINED MODEL: scores are not verdicts  |  "
         self.status_label.setText(
             f"{untrained}source {source_fps:.1f} fps  |  analysis {rates.analysis_fps:.1f} fps  |  "
             f"dropped {stats.frames_dropped}  |  latency {'—' if latency is None else f'{latency:.0f} ms'}  |  "
-            f"device {session.device}  |  {state}"
+            f"{session.device} · {self.engine.runtime}  |  {state}"
         )
 
     def _on_finished(self) -> None:
@@ -495,6 +559,11 @@ class MainWindow(QMainWindow):
             return
         self.run_action.setText("Start analysis")
         self._refresh_status()
+        self._verdict_final = True
+        self._show_verdict(session.judgement(), final=True)
+        stream_p = session.store.stream_p_fake()
+        self.stream_gauge.set_value(stream_p, "final video score" if stream_p is not None else "no face scored")
+        self._emit_summary(session, interrupted=session.pipeline.stop_event.is_set())
         error = session.error()
         if error and session.stats().frames_read == 0:
             self.source_failed.emit(error)
@@ -505,4 +574,5 @@ class MainWindow(QMainWindow):
         self._panel_timer.stop()
         self._status_timer.stop()
         self.close_session()
+        self.commands.close()
         super().closeEvent(event)

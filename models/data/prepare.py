@@ -1,9 +1,13 @@
-"""Face-crop cache: extract crop sequences from videos and images, with 68-point landmarks.
+"""Face-crop cache: the live engine's face follower over sampled segments of every clip, with 68 landmarks.
 
-Crops are made exactly as the live engine makes them (``FaceDetector`` + ``square_crop`` with
-the same margin, optional eye alignment), so the model trains on what it will see. Each clip
-becomes ``clips/<clip_id>.npz`` (crops, landmarks in crop pixels, frame indices, segment ids)
-and one line in ``index.jsonl`` with the record's label, method, source, group and identity.
+Each segment of consecutive frames is decoded upright (display rotation applied, as the engine's
+file source does) and run through a fresh :class:`faces.follower.FaceFollower` with the engine's
+detector, tracker, detection rate and crop settings, so a cached canvas is the canvas the engine
+cuts of the same frame when a stream starts there. The largest face of the segment's first frame
+is followed. Each clip becomes ``clips/<clip_id>.npz`` (native canvases, the margin crop's side in
+each, 68 landmarks in canvas pixels, frame numbers, segment ids, frame boxes) and one line of
+``index.jsonl`` with the record's label, method, source, group, identity and a 128-d face descriptor
+(to find one person under two names before splitting).
 
     python -m models.data.prepare --out ~/.cache/deepfake-analyzer/crops
 """
@@ -17,73 +21,106 @@ import json
 import os
 import re
 import sys
-import warnings
-from collections.abc import Iterator
-from multiprocessing import Pool
+from collections.abc import Iterable, Iterator
+from multiprocessing import get_context
 from pathlib import Path
 
 import av
 import numpy as np
 
+from faces.crops import CropSettings, canvas_placement
+from faces.decode import upright_frames
+from faces.detector import FaceDetector
+from faces.follower import FaceFollower, FollowedFace
+from faces.geometry import Box
+from faces.landmarks import FaceLandmarks
 from models.data.readers import READERS, MediaRecord
 
-DEFAULT_CACHE = Path.home() / ".cache" / "deepfake-analyzer" / "crops"
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 INDEX_NAME = "index.jsonl"
+DESCRIPTOR_FRAMES = 3  # frames per clip whose descriptors are averaged
+
+
+def default_cache() -> Path:
+    """``$XDG_CACHE_HOME/deepfake-analyzer/crops`` (else ~/.cache/...): outside the repository."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "deepfake-analyzer" / "crops"
 
 
 @dataclasses.dataclass(frozen=True)
 class PrepareConfig:
-    """How crops are sampled and stored."""
+    """How crops are sampled and cut; the checkpoint's spec must match the crop fields."""
 
-    crop_size: int = 192  # stored crop side in pixels; training resizes down from it
-    crop_margin: float = 1.3  # must equal the checkpoint's spec.crop_margin
-    aligned: bool = False  # must equal the checkpoint's spec.aligned
+    canvas_size: int = 256  # native-resolution canvas side (spec.canvas_size)
+    input_size: int = 128  # RGB crop side the model reads (derived from each canvas; spec.input_size)
+    crop_margin: float = 1.3  # spec.crop_margin
     segment_length: int = 16  # consecutive frames per segment (one temporal window)
-    segments_per_video: int = 6  # segments spread evenly over each video
+    segments_per_video: int = 5  # segments spread evenly over each video
     detector_max_side: int = 640  # the live engine's default detection resolution
+    detect_every: int = 5  # the live engine's default: detect every N frames, track in between
+
+    @property
+    def crop(self) -> CropSettings:
+        return CropSettings(self.crop_margin, self.input_size, aligned=False, canvas_size=self.canvas_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedFace:
+    """One frame's face as the cache stores it."""
+
+    frame_index: int
+    segment: int
+    face: FollowedFace
+    landmarks: np.ndarray  # (68, 2) canvas pixels
 
 
 class CropExtractor:
-    """Detector, landmark model and cropping for one process."""
+    """Detector, follower settings, landmark and descriptor models for one process."""
 
     def __init__(self, config: PrepareConfig) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            import dlib
-            import face_recognition_models
-
-            from realtime.faces.detector import FaceDetector
-
         self.config = config
-        self.detector = FaceDetector(model="hog", max_side=config.detector_max_side)
-        self.predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
-        self._dlib = dlib
+        self.detector = FaceDetector(model="hog", max_side=config.detector_max_side, landmarks=False)
+        self.landmarks = FaceLandmarks(descriptors=True)
 
-    def crop(self, frame_rgb: np.ndarray, previous: object | None) -> tuple[np.ndarray, np.ndarray, object] | None:
-        """Largest face's crop and 68 landmarks in crop pixels, plus the face used.
-
-        Falls back to ``previous`` (the last face of the same segment) when detection misses,
-        as the live engine's tracker would keep the track between detections.
-        """
-        from realtime.faces.crops import eye_angle_deg, square_crop
-
-        faces = self.detector.detect(frame_rgb)
-        face = faces[0] if faces else previous
-        if face is None:
-            return None
-        size = self.config.crop_size
-        angle = eye_angle_deg(face.landmarks) if self.config.aligned else 0.0
-        crop = square_crop(frame_rgb, face.box, self.config.crop_margin, size, angle)
-        # The detector box lands centred in the crop, scaled by size / (longer side * margin).
-        scale = size / max(max(face.box.width, face.box.height) * self.config.crop_margin, 1.0)
-        half_w, half_h = face.box.width * scale / 2, face.box.height * scale / 2
-        rect = self._dlib.rectangle(
-            round(size / 2 - half_w), round(size / 2 - half_h), round(size / 2 + half_w), round(size / 2 + half_h)
+    def follow(self, frames: Iterable[tuple[int, np.ndarray]], segment: int, still: bool) -> list[CachedFace]:
+        """The largest first face of a run of consecutive frames, followed as the engine follows it."""
+        config = self.config
+        follower = FaceFollower(
+            self.detector,
+            config.crop,
+            detect_every=1 if still else config.detect_every,
+            track_motion=not still,
         )
-        shape = self.predictor(np.ascontiguousarray(crop), rect)
-        landmarks = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
-        return crop, landmarks, face
+        chosen: int | None = None
+        found = []
+        for index, image in frames:
+            update = follower.process(image, index=index)
+            if chosen is None and update.faces:
+                chosen = max(update.faces, key=lambda face: face.box.area).track_id
+            if chosen in update.ended:
+                break  # the face left (or was lost): what follows is another face or none
+            face = next((f for f in update.faces if f.track_id == chosen), None)
+            if face is not None:
+                found.append(CachedFace(index, segment, face, self._canvas_landmarks(image, face)))
+        return found
+
+    def _canvas_landmarks(self, image: np.ndarray, face: FollowedFace) -> np.ndarray:
+        images = face.images
+        assert images.canvas is not None  # the cache's crop settings always ask for a canvas
+        return self.landmarks.points(images.canvas, self.canvas_box(face))
+
+    def canvas_box(self, face: FollowedFace) -> Box:
+        """The face's box in its canvas's pixels."""
+        placement = canvas_placement(face.box, self.config.crop_margin, self.config.canvas_size)
+        return placement.box_to_canvas(face.box)
+
+    def descriptor(self, faces: list[CachedFace]) -> list[float] | None:
+        """Mean 128-d descriptor of a few frames of the clip's face (None without faces)."""
+        if not faces:
+            return None
+        picks = [faces[i] for i in np.linspace(0, len(faces) - 1, min(DESCRIPTOR_FRAMES, len(faces))).astype(int)]
+        vectors = [self.landmarks.descriptor(p.face.images.canvas, self.canvas_box(p.face)) for p in picks]
+        return [round(float(v), 5) for v in np.mean(vectors, axis=0)]
 
 
 def sampled_frame_indices(frame_count: int, segment_length: int, segments: int) -> list[list[int]]:
@@ -96,26 +133,13 @@ def sampled_frame_indices(frame_count: int, segment_length: int, segments: int) 
     return [list(range(start, start + length)) for start in sorted(set(starts.tolist()))]
 
 
-def decode_frames(path: Path, wanted: set[int]) -> Iterator[tuple[int, np.ndarray]]:
-    """RGB frames of a video at the wanted indices, in order."""
-    last = max(wanted)
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for index, frame in enumerate(container.decode(stream)):
-            if index in wanted:
-                yield index, frame.to_ndarray(format="rgb24")
-            if index >= last:
-                break
-
-
 def video_frame_count(path: Path) -> int:
     """Frames in a video: the container's count, or a decode count when it is missing."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         if stream.frames:
             return int(stream.frames)
-        return sum(1 for _ in container.decode(stream))
+    return sum(1 for _ in upright_frames(path))
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -133,39 +157,42 @@ def clip_id(record: MediaRecord) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", record.path.stem)[:80] + "_" + digest
 
 
-def extract_clip(extractor: CropExtractor, record: MediaRecord) -> dict[str, np.ndarray] | None:
-    """Crops, landmarks, frame indices and segment ids of one record; None if no face was found."""
-    config = extractor.config
-    crops, landmarks, frame_indices, segment_ids = [], [], [], []
+def _segments(record: MediaRecord, config: PrepareConfig) -> Iterator[tuple[int, list[tuple[int, np.ndarray]]]]:
+    """(segment number, its frames) of a record: one frame for an image."""
     if record.kind == "image":
-        frames: Iterator[tuple[int, np.ndarray]] = iter([(0, read_image(record.path))])
-        segment_of = {0: 0}
-    else:
-        segments = sampled_frame_indices(
-            video_frame_count(record.path), config.segment_length, config.segments_per_video
-        )
-        segment_of = {index: number for number, run in enumerate(segments) for index in run}
-        frames = decode_frames(record.path, set(segment_of)) if segment_of else iter([])
-    previous, previous_segment = None, -1
-    for index, frame in frames:
-        segment = segment_of[index]
-        result = extractor.crop(frame, previous if segment == previous_segment else None)
-        if result is None:
-            continue
-        crop, points, previous = result
-        previous_segment = segment
-        crops.append(crop)
-        landmarks.append(points)
-        frame_indices.append(index)
-        segment_ids.append(segment)
-    if not crops:
+        yield 0, [(0, read_image(record.path))]
+        return
+    runs = sampled_frame_indices(video_frame_count(record.path), config.segment_length, config.segments_per_video)
+    segment_of = {index: number for number, run in enumerate(runs) for index in run}
+    if not segment_of:
+        return
+    current, frames = 0, []
+    for index, image in upright_frames(record.path, set(segment_of)):
+        if segment_of[index] != current and frames:
+            yield current, frames
+            frames = []
+        current = segment_of[index]
+        frames.append((index, image))
+    if frames:
+        yield current, frames
+
+
+def extract_clip(extractor: CropExtractor, record: MediaRecord) -> tuple[dict[str, np.ndarray], list[float]] | None:
+    """The cached arrays of one record and its face descriptor; None if no face was found."""
+    faces: list[CachedFace] = []
+    for segment, frames in _segments(record, extractor.config):
+        faces.extend(extractor.follow(frames, segment, still=record.kind == "image"))
+    if not faces:
         return None
-    return {
-        "crops": np.stack(crops),
-        "landmarks": np.stack(landmarks),
-        "frame_index": np.array(frame_indices, dtype=np.int32),
-        "segment": np.array(segment_ids, dtype=np.int32),
+    arrays = {
+        "crops": np.stack([f.face.images.canvas for f in faces]),
+        "canvas_side": np.array([f.face.images.canvas_side for f in faces], dtype=np.float32),
+        "landmarks": np.stack([f.landmarks for f in faces]),
+        "frame_index": np.array([f.frame_index for f in faces], dtype=np.int32),
+        "segment": np.array([f.segment for f in faces], dtype=np.int32),
+        "box": np.array([f.face.box.as_ints() for f in faces], dtype=np.int32),
     }
+    return arrays, extractor.descriptor(faces)
 
 
 _WORKER: CropExtractor | None = None
@@ -184,33 +211,58 @@ def _process(task: tuple[MediaRecord, Path]) -> dict | None:
     assert _WORKER is not None
     name = clip_id(record)
     try:
-        arrays = extract_clip(_WORKER, record)
+        extracted = extract_clip(_WORKER, record)
     except (OSError, av.error.FFmpegError, ValueError) as exc:
         print(f"skip {record.path}: {exc}", file=sys.stderr)
         return None
-    if arrays is None:
+    if extracted is None:
         print(f"skip {record.path}: no face found", file=sys.stderr)
         return None
+    arrays, descriptor = extracted
     save_clip(out, name, arrays)
     entry = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(record).items()}
-    entry.update(clip_id=name, crops=len(arrays["crops"]), segments=int(arrays["segment"].max() + 1))
+    sides = arrays["box"][:, 2:] - arrays["box"][:, :2]
+    entry.update(
+        clip_id=name,
+        crops=len(arrays["crops"]),
+        segments=int(arrays["segment"].max() + 1),
+        face_px=int(np.median(sides.max(axis=1))),
+        descriptor=descriptor,
+    )
     return entry
 
 
-def prepare_cache(records: list[MediaRecord], out: Path, config: PrepareConfig, workers: int = 2) -> list[dict]:
-    """Extracts every record into ``out``; writes ``index.jsonl`` and ``config.json``; returns the index."""
+def reusable_entries(out: Path, config: PrepareConfig) -> dict[str, dict]:
+    """Entries of an earlier run into ``out`` with the same settings whose clip files are there, by clip id."""
+    if not (out / INDEX_NAME).is_file() or not (out / "config.json").is_file() or read_config(out) != config:
+        return {}
+    return {e["clip_id"]: e for e in read_index(out) if (out / "clips" / f"{e['clip_id']}.npz").is_file()}
+
+
+def prepare_cache(
+    records: list[MediaRecord], out: Path, config: PrepareConfig, workers: int = 2, reuse: bool = True
+) -> list[dict]:
+    """Extracts every record into ``out`` (keeping clips an earlier run with the same settings made);
+    writes ``index.jsonl`` and ``config.json``; returns the index."""
     (out / "clips").mkdir(parents=True, exist_ok=True)
-    tasks = [(record, out) for record in records]
-    with Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
-        entries = [entry for entry in pool.imap(_process, tasks) if entry is not None]
+    done = reusable_entries(out, config) if reuse else {}
+    tasks = [(record, out) for record in records if clip_id(record) not in done]
+    if workers <= 1:
+        _init_worker(config)
+        fresh = {entry["clip_id"]: entry for entry in map(_process, tasks) if entry is not None}
+    else:
+        # Spawned, not forked: a fork of a process that already runs threads (dlib, OpenMP) can deadlock.
+        with get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
+            fresh = {entry["clip_id"]: entry for entry in pool.imap(_process, tasks) if entry is not None}
+    entries = [done.get(clip_id(r)) or fresh[clip_id(r)] for r in records if clip_id(r) in done or clip_id(r) in fresh]
     write_index(out, entries, config)
     return entries
 
 
 def save_clip(cache: Path, name: str, arrays: dict[str, np.ndarray]) -> None:
-    """Stores one clip's crops, landmarks, frame indices and segment ids."""
+    """Stores one clip's arrays (compressed: canvases are large and mostly smooth)."""
     (cache / "clips").mkdir(parents=True, exist_ok=True)
-    np.savez(cache / "clips" / f"{name}.npz", **arrays)
+    np.savez_compressed(cache / "clips" / f"{name}.npz", **arrays)
 
 
 def write_index(cache: Path, entries: list[dict], config: PrepareConfig) -> None:
@@ -219,6 +271,11 @@ def write_index(cache: Path, entries: list[dict], config: PrepareConfig) -> None
         for entry in entries:
             handle.write(json.dumps(entry) + "\n")
     (cache / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+
+
+def read_config(cache: Path) -> PrepareConfig:
+    """The settings a cache was made with."""
+    return PrepareConfig(**json.loads((cache / "config.json").read_text()))
 
 
 def read_index(cache: Path) -> list[dict]:
@@ -234,33 +291,25 @@ def load_clip(cache: Path, entry: dict) -> dict[str, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    defaults = PrepareConfig()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=DEFAULT_CACHE, help="cache folder (outside the repository)")
+    parser.add_argument("--out", type=Path, default=default_cache(), help="cache folder (outside the repository)")
     parser.add_argument("--root", type=Path, default=DEFAULT_DATA, help="dataset root (default ../shared/data)")
     parser.add_argument("--format", choices=sorted(READERS), default="manifest", help="dataset layout of --root")
-    parser.add_argument("--crop-size", type=int, default=PrepareConfig.crop_size)
-    parser.add_argument("--crop-margin", type=float, default=PrepareConfig.crop_margin)
-    parser.add_argument("--aligned", action="store_true", help="rotate crops upright (must match the model spec)")
-    parser.add_argument("--segment-length", type=int, default=PrepareConfig.segment_length)
-    parser.add_argument("--segments-per-video", type=int, default=PrepareConfig.segments_per_video)
+    for field in dataclasses.fields(PrepareConfig):
+        value = getattr(defaults, field.name)
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--limit", type=int, default=0, help="only the first N records (smoke tests)")
+    parser.add_argument("--no-reuse", dest="reuse", action="store_false", help="extract every clip again")
     args = parser.parse_args(argv)
     records = READERS[args.format](args.root)
     if args.limit:
         records = records[: args.limit]
-    config = PrepareConfig(args.crop_size, args.crop_margin, args.aligned, args.segment_length, args.segments_per_video)
-    entries = prepare_cache(records, args.out.expanduser(), config, args.workers)
-    print(
-        json.dumps(
-            {
-                "records": len(records),
-                "clips": len(entries),
-                "crops": sum(e["crops"] for e in entries),
-                "out": str(args.out),
-            }
-        )
-    )
+    config = PrepareConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(PrepareConfig)})
+    entries = prepare_cache(records, args.out.expanduser(), config, args.workers, args.reuse)
+    summary = {"records": len(records), "clips": len(entries), "crops": sum(e["crops"] for e in entries)}
+    print(json.dumps({**summary, "out": str(args.out)}))
 
 
 if __name__ == "__main__":

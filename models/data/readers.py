@@ -60,31 +60,44 @@ def _identity_from_manifest(file_name: str, method: str, group: str) -> str:
     return group or stem
 
 
-def read_manifest(root: Path) -> list[MediaRecord]:
-    """The project's ../shared/data layout: ``manifest.csv`` with one row per file.
+MANIFESTS = ("manifest.csv", "manifest_extra.csv")
 
-    ``group`` is the ``pair=`` note where present (a real clip and its swap), else the file stem;
-    DeepFaceLive identities are the DFM model names, SadTalker identities its source portraits.
+
+def _note(notes: str, key: str) -> str | None:
+    found = re.search(rf"\b{key}=([\w.-]+)", notes)
+    return found.group(1) if found else None
+
+
+def read_manifest(root: Path) -> list[MediaRecord]:
+    """The project's ../shared/data layout: ``manifest.csv`` (and ``manifest_extra.csv`` when present), one
+    row per file.
+
+    ``group`` is the ``pair=`` note where present (a real clip and a fake sharing footage or identity),
+    else the file stem. ``identity`` is the ``id=`` note (real people, names merged across sources),
+    else the DFM model name of DeepFaceLive swaps, the source portrait of SadTalker clips, or the group.
     """
     records = []
-    with open(root / "manifest.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            pair = re.search(r"pair=([\w.-]+)", row.get("notes", ""))
-            stem = Path(row["file"]).stem
-            group = pair.group(1) if pair else stem
-            method = row["method"] if row["label"] == FAKE else "none"
-            records.append(
-                MediaRecord(
-                    path=root / row["file"],
-                    label=row["label"],
-                    kind=row["kind"],
-                    method=method,
-                    source=row["source_repo"],
-                    license=row["license"],
-                    group=group,
-                    identity=_identity_from_manifest(row["file"], method, group),
+    for name in MANIFESTS:
+        if not (root / name).is_file():
+            continue
+        with open(root / name, newline="") as handle:
+            for row in csv.DictReader(handle):
+                notes = row.get("notes", "")
+                stem = Path(row["file"]).stem
+                group = _note(notes, "pair") or stem
+                method = row["method"] if row["label"] == FAKE else "none"
+                records.append(
+                    MediaRecord(
+                        path=root / row["file"],
+                        label=row["label"],
+                        kind=row["kind"],
+                        method=method,
+                        source=row["source_repo"],
+                        license=row["license"],
+                        group=group,
+                        identity=_note(notes, "id") or _identity_from_manifest(row["file"], method, group),
+                    )
                 )
-            )
     return records
 
 

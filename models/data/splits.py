@@ -1,66 +1,159 @@
-"""Train / validation / test assignment by identity, never by frame or clip.
+"""Train / validation / test assignment by person and footage, never by frame or clip; manipulation families.
 
-Units of assignment are identities (DeepFaceLive DFM models, people of single real clips), so a
-real clip and the swaps made from it, and all clips of one identity, land in one split. Fakes of
-methods not listed in ``seen_methods`` are test-only: they measure generalisation to methods the
-model never trained or validated on.
+The unit of assignment joins every clip that shares an identity (``id=`` notes, DFM models, source
+portraits), a footage group (``pair=``: a real clip and the fakes made from it) or a face: real
+clips whose 128-d dlib descriptors lie closer than ``SAME_FACE_DISTANCE`` are the same person under
+two names (the same speaker in two datasets, the one performer of many DeepFaceLive demos), so they
+land in one split too. Fakes are joined by their names and footage only: their descriptor describes
+the manipulated face, which would join a swap's target with its donor. Units are shuffled by a
+seeded hash within strata (the family of their fakes, or real-only) and cut into test, validation
+and train parts, so every family has held-out clips.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections import defaultdict
+
+import numpy as np
 
 TRAIN, VAL, TEST = "train", "val", "test"
-SEEN_METHOD_PREFIXES = ("face swap: DeepFaceLive",)
+REAL_FAMILY = "real"
+SAME_FACE_DISTANCE = 0.4  # dlib's descriptors: the same person lies under ~0.6; stricter so chains stay short
+
+# Coarse manipulation families, by what the method does to the face (prefix of the manifest's method).
+_FAMILY_PREFIXES = (
+    ("face swap", "face swap"),
+    ("head replacement", "face swap"),
+    ("talking head", "talking head"),
+    ("talking face", "talking head"),
+    ("lip sync", "lip sync"),
+    ("face reenactment", "reenactment"),
+    ("facial reenactment", "reenactment"),
+    ("fully synthesized", "synthetic image"),
+    ("face anonymization", "face inpainting"),
+)
+# Dataset readers' method names (FaceForensics++, Celeb-DF, DFDC).
+_FAMILY_NAMES = {
+    "deepfakes": "face swap",
+    "faceswap": "face swap",
+    "faceshifter": "face swap",
+    "celeb-df face swap": "face swap",
+    "dfdc": "face swap",
+    "face2face": "reenactment",
+    "neuraltextures": "reenactment",
+}
 
 
-def is_seen_method(method: str, seen_methods: Iterable[str] = SEEN_METHOD_PREFIXES) -> bool:
-    """Whether fakes of ``method`` may be trained on (real media count as seen)."""
-    return method == "none" or any(method.startswith(prefix) for prefix in seen_methods)
+def manipulation_family(method: str) -> str:
+    """The family of a manifest method ("face swap", "talking head", "lip sync", ...); "real" for none."""
+    text = method.strip().lower()
+    if text == "none":
+        return REAL_FAMILY
+    for prefix, family in _FAMILY_PREFIXES:
+        if text.startswith(prefix):
+            return family
+    return _FAMILY_NAMES.get(text, "other")
+
+
+def method_name(method: str) -> str:
+    """The method without its variant: DeepFaceLive swaps of every DFM model form one method."""
+    return method.split(" (")[0]
+
+
+class _Units:
+    """Union-find over clip ids."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.parent = {item: item for item in items}
+
+    def find(self, item: str) -> str:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def join(self, a: str, b: str) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[max(root_a, root_b)] = min(root_a, root_b)
+
+
+def split_units(entries: list[dict], same_face_distance: float = SAME_FACE_DISTANCE) -> dict[str, str]:
+    """clip_id -> unit: clips joined by a shared identity, footage group or (real clips) face descriptor."""
+    ids = [entry["clip_id"] for entry in entries]
+    units = _Units(ids)
+    first_of: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        for key in (("identity", entry["identity"]), ("group", entry["group"])):
+            units.join(first_of.setdefault(key, entry["clip_id"]), entry["clip_id"])
+    described = [entry for entry in entries if entry.get("descriptor") and entry["label"] == "real"]
+    if len(described) > 1:
+        vectors = np.array([entry["descriptor"] for entry in described], dtype=np.float32)
+        squared = (vectors**2).sum(axis=1)
+        distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * vectors @ vectors.T, 0.0))
+        for i, j in zip(*np.nonzero(np.triu(distances < same_face_distance, k=1)), strict=True):
+            units.join(described[i]["clip_id"], described[j]["clip_id"])
+    return {clip_id: units.find(clip_id) for clip_id in ids}
 
 
 def _rank(seed: int, unit: str) -> str:
     return hashlib.sha1(f"{seed}:{unit}".encode()).hexdigest()
 
 
-def seen_method_family(method: str, seen_methods: Iterable[str] = SEEN_METHOD_PREFIXES) -> int | None:
-    """Index of the first seen-method prefix ``method`` starts with (None: real or unseen)."""
-    for index, prefix in enumerate(seen_methods):
-        if method.startswith(prefix):
-            return index
-    return None
-
-
 def assign_splits(
-    entries: list[dict],
-    seed: int = 0,
-    val_fraction: float = 0.2,
-    test_fraction: float = 0.3,
-    seen_methods: Iterable[str] = SEEN_METHOD_PREFIXES,
+    entries: list[dict], seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.3
 ) -> dict[str, str]:
-    """clip_id -> split. Identities are shuffled by a seeded hash within strata and cut into test,
-    validation and train parts. Strata: identities with fakes of each seen-method prefix (one stratum per
-    prefix, in order, an identity going to its first), then real-only identities. One stratum per prefix
-    keeps the assignment of earlier strata unchanged when a method is added to ``seen_methods``.
-    """
-    seen_methods = tuple(seen_methods)
-    unseen = {e["identity"] for e in entries if not is_seen_method(e["method"], seen_methods)}
-    family_of_identity: dict[str, int] = {}
+    """clip_id -> split. A unit's stratum is the rarest family among its fakes (real-only units form one),
+    so every family, however small, has units in every split where it has enough of them."""
+    unit_of = split_units(entries)
+    family_size: dict[str, int] = defaultdict(int)
     for entry in entries:
-        family = seen_method_family(entry["method"], seen_methods) if entry["label"] == "fake" else None
-        if family is not None and entry["identity"] not in unseen:
-            family_of_identity[entry["identity"]] = min(family, family_of_identity.get(entry["identity"], family))
-    strata = [{i for i, f in family_of_identity.items() if f == index} for index in range(len(seen_methods))]
-    real_only = {e["identity"] for e in entries} - set(family_of_identity) - unseen
-    split_of_identity = {identity: TEST for identity in unseen}
-    for stratum in (*strata, real_only):
-        ordered = sorted(stratum, key=lambda unit: _rank(seed, unit))
+        family_size[manipulation_family(entry["method"])] += 1
+    stratum_of: dict[str, str] = {}
+    for entry in entries:
+        family = manipulation_family(entry["method"])
+        unit = unit_of[entry["clip_id"]]
+        current = stratum_of.get(unit, REAL_FAMILY)
+        if family != REAL_FAMILY and (current == REAL_FAMILY or family_size[family] < family_size[current]):
+            stratum_of[unit] = family
+        else:
+            stratum_of.setdefault(unit, current)
+    strata: dict[str, list[str]] = defaultdict(list)
+    for unit, stratum in stratum_of.items():
+        strata[stratum].append(unit)
+    split_of_unit = {}
+    for stratum in sorted(strata):
+        ordered = sorted(strata[stratum], key=lambda unit: _rank(seed, unit))
         test_count = round(len(ordered) * test_fraction)
         val_count = round(len(ordered) * val_fraction)
         for position, unit in enumerate(ordered):
             if position < test_count:
-                split_of_identity[unit] = TEST
+                split_of_unit[unit] = TEST
             else:
-                split_of_identity[unit] = VAL if position < test_count + val_count else TRAIN
-    return {e["clip_id"]: split_of_identity[e["identity"]] for e in entries}
+                split_of_unit[unit] = VAL if position < test_count + val_count else TRAIN
+    return {clip_id: split_of_unit[unit] for clip_id, unit in unit_of.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Prints the clip ids of one split (e.g. the training reals the autoencoder bank learns from)."""
+    import argparse
+    from pathlib import Path
+
+    from models.data.prepare import default_cache, read_index
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--split", choices=[TRAIN, VAL, TEST], default=TRAIN)
+    parser.add_argument("--label", choices=["real", "fake", "any"], default="real")
+    parser.add_argument("--seed", type=int, default=0, help="split seed (models.train --split-seed)")
+    args = parser.parse_args(argv)
+    entries = read_index(args.cache.expanduser())
+    splits = assign_splits(entries, seed=args.seed)
+    for entry in entries:
+        if splits[entry["clip_id"]] == args.split and args.label in ("any", entry["label"]):
+            print(entry["clip_id"])
+
+
+if __name__ == "__main__":
+    main()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.registry import LoadedModel
-from realtime.config import EngineConfig
+from realtime.engine import Engine
 from realtime.frames import AnalyzedFrame
-from realtime.inference import CropScorer
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.sinks import StreamSinks
 from realtime.multistream.sources import open_stream_source
-from realtime.pipeline import Pipeline, StreamStats
+from realtime.pipeline import StreamStats
 
 
 class ThreadStreams:
@@ -20,9 +18,7 @@ class ThreadStreams:
     def __init__(
         self,
         streams: list[StreamSettings],
-        loaded: LoadedModel,
-        scorer: CropScorer,
-        config: EngineConfig,
+        engine: Engine,
         sinks: StreamSinks,
         on_frame: Callable[[AnalyzedFrame], None] | None = None,
     ) -> None:
@@ -34,15 +30,13 @@ class ThreadStreams:
         self.sinks = sinks
         self.on_frame = on_frame
         sources = [
-            open_stream_source(stream, config, lambda record, name=stream.name: sinks.status(name, record))
+            open_stream_source(stream, engine.config, lambda record, name=stream.name: sinks.status(name, record))
             for stream in streams
         ]
-        self.pipeline = Pipeline(sources, loaded, scorer, config, sinks.verdict, self._on_frame)
-        for stream, analyzer in zip(streams, self.pipeline.streams, strict=True):
-            if stream.detect_every is not None and not analyzer.source.still_images:
-                analyzer.faces.stage.detect_every = stream.detect_every
-        self.device = str(scorer.device)
-        self.runtime = scorer.runtime
+        rates = [stream.detect_every for stream in streams]
+        self.pipeline = engine.pipeline(sources, sinks.verdict, self._on_frame, rates)
+        self.device = engine.device
+        self.runtime = engine.runtime
 
     def _on_frame(self, analyzed: AnalyzedFrame) -> None:  # runs on each stream's face thread
         if self.sinks.board is not None:

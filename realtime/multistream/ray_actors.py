@@ -28,30 +28,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-import torch
 from ray.exceptions import ActorUnavailableError, RayActorError
 
-from models.registry import LoadedModel
 from realtime.capture import CaptureThread
 from realtime.config import EngineConfig
-from realtime.faces.detector import FaceDetector
-from realtime.faces.stage import CropSettings, FaceStage
+from realtime.engine import Detector, build_engine
+from realtime.face_stage import CropSettings
 from realtime.frame_queue import BoundedQueue, DropPolicy
 from realtime.frames import FaceCrop, Verdict
 from realtime.inference import (
-    CropScorer,
     InferenceMessage,
     InferenceWorker,
     ScoringSettings,
     StreamEnded,
     TrackEnded,
-    make_scorer,
-    select_device,
 )
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.sources import open_stream_source
-from realtime.pipeline import StreamStats
-from realtime.sources.demo import demo_cache_dir
+from realtime.pipeline import StreamStats, build_face_stage, frame_queue, stream_stats
+from realtime.scorers import Scorer
 
 EVENT_BATCH = 256  # events per item of the driver's event stream
 EVENT_QUEUE_SIZE = 4096  # events waiting for the driver; inference waits when it is full
@@ -141,23 +136,20 @@ class InferenceActor:
         self.inbox = BoundedQueue[InferenceMessage](config.crop_queue_size, DropPolicy.NEVER)
         self.events = BoundedQueue[Event](EVENT_QUEUE_SIZE, DropPolicy.NEVER)
         self.streams = {name: _StreamState() for name in stream_names}
-        self.scorer: CropScorer | None = None
+        self.scorer: Scorer | None = None
         self.worker: InferenceWorker | None = None
         self._load_lock = threading.Lock()
 
     def load(self, model: list[Any]) -> tuple[str, str]:
-        """Builds the scorer from ``model`` ([ObjectRef of the LoadedModel]) and starts scoring, once.
+        """Builds the scorer from ``model`` ([ObjectRef of the detector]) and starts scoring, once.
 
         Returns (device, runtime) of the scorer.
         """
         with self._load_lock:
             scorer = self.scorer
             if scorer is None:
-                loaded: LoadedModel = ray.get(model[0])
-                threads = self.config.resolved_torch_threads()
-                torch.set_num_threads(threads)
-                device = select_device(self.config.device)
-                scorer = make_scorer(loaded, device, self.config.runtime, threads, demo_cache_dir() / "onnx")
+                detector: Detector = ray.get(model[0])
+                scorer = build_engine(self.config, detector=detector).scorer
                 worker = InferenceWorker(scorer, self.settings, self.inbox, self.events.put, len(self.streams))
                 worker.start()
                 threading.Thread(target=self._close_events_at_end, args=(worker,), daemon=True).start()
@@ -394,20 +386,10 @@ class StreamActor:
             self.inference.status.remote(name, sender.session, record)
 
         source = open_stream_source(self.stream, config, on_status)
-        frames = self.frames = BoundedQueue(
-            config.frame_queue_size, DropPolicy.KEEP_NEWEST if source.is_live else DropPolicy.NEVER
-        )
+        frames = self.frames = frame_queue(source, config)
         if self.stop_event.is_set():
             frames.close()
-        detector = FaceDetector(config.detector_model, config.detect_max_side, landmarks=self.crop.aligned)
-        stage = FaceStage(
-            name,
-            detector,
-            self.crop,
-            detect_every=self.stream.detect_every or config.detect_every,
-            max_faces=config.max_faces,
-            track_motion=config.track_motion,
-        )
+        stage = build_face_stage(source, config, self.crop, self.stream.detect_every)
         capture = CaptureThread(source, frames, self.stop_event)
         capture.start()
         offset = resume.track_offset
@@ -415,7 +397,7 @@ class StreamActor:
         next_frame = resume.first_frame
 
         def position() -> Position:
-            seen = frozenset(track_id + offset for track_id in stage.track_ids_seen)
+            seen = frozenset(track_id + offset for track_id in stage.follower.track_ids_seen)
             next_track = max(seen, default=offset) + 1
             return Position(
                 resume.incarnation, sender.session, next_frame, next_track, analyzed, resume.faces_seen, seen
@@ -445,20 +427,12 @@ class StreamActor:
             sender.rejoin(position())  # the end must reach the inference actor, or it waits for ever
             final = [StreamEnded(name)]
         capture.join()
-        log = getattr(source, "log", None)
-        return StreamStats(
-            name=name,
-            frames_read=capture.frames_read + (resume.first_frame if source.is_live else 0),
-            frames_dropped=frames.dropped,
-            frames_analyzed=analyzed,
-            faces_seen=resume.faces_seen + len(stage.track_ids_seen),
-            faces_capped=stage.tracker.faces_capped,
-            detections_run=stage.detections_run,
-            error=capture.error,
-            outages=[dataclasses.asdict(outage) for outage in log.outages] if log else [],
-            reconnects=log.reconnects if log else 0,
-            decode_errors=getattr(source, "decode_errors", 0),
-            decode_gaps=list(getattr(source, "decode_gaps", [])),
+        stats = stream_stats(source, stage, capture, frames, analyzed)
+        # Earlier incarnations read and followed faces too: live frame numbers and face counts continue.
+        return dataclasses.replace(
+            stats,
+            frames_read=stats.frames_read + (resume.first_frame if source.is_live else 0),
+            faces_seen=resume.faces_seen + stats.faces_seen,
         )
 
     def stop(self) -> None:

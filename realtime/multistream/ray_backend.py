@@ -17,11 +17,9 @@ from typing import Any
 import ray
 from ray.exceptions import RayActorError, RayTaskError
 
-from models.registry import LoadedModel
 from realtime.config import EngineConfig
+from realtime.engine import Detector, crop_settings, resolve_settings
 from realtime.errors import first_line
-from realtime.faces.stage import CropSettings
-from realtime.inference import ScoringSettings
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.ray_actors import (
     MAX_IN_FLIGHT,
@@ -43,17 +41,15 @@ class RayStreams:
     """Runs every stream as a Ray stream actor feeding shared inference actors; events go to ``sinks``."""
 
     def __init__(
-        self, streams: list[StreamSettings], loaded: LoadedModel, config: EngineConfig, sinks: StreamSinks
+        self, streams: list[StreamSettings], detector: Detector, config: EngineConfig, sinks: StreamSinks
     ) -> None:
         """Creates the actors on the connected Ray cluster; nothing is read until start()."""
-        spec = loaded.spec
-        threshold = config.threshold if config.threshold is not None else spec.threshold
-        settings = ScoringSettings(config.window or spec.window, config.stride, threshold, config.max_batch)
-        crop = CropSettings(spec.crop_margin, spec.input_size, spec.aligned)
+        settings = resolve_settings(config, detector.spec)
+        crop = crop_settings(detector.spec)
         gpus = int(ray.cluster_resources().get("GPU", 0))
         groups = [streams[start :: max(1, gpus)] for start in range(max(1, gpus))]
         groups = [group for group in groups if group]
-        self._model = [ray.put(loaded)]  # handed to every inference actor, again after a restart
+        self._model = [ray.put(detector)]  # handed to every inference actor, again after a restart
         self.sinks = sinks
         self.inference: list[Any] = []
         self.actors: dict[str, Any] = {}

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import threading
-import time
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any
 
-from models.checkpoint import ModelSpec
-from realtime.frame_queue import BoundedQueue, DropPolicy
+from models.spec import ModelSpec
+from realtime.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_text
 from realtime.frames import Verdict
 from realtime.inference import label_for
 from realtime.multistream.config import AlertSettings, StreamSettings
@@ -20,60 +17,13 @@ from realtime.output import JsonLinesWriter, summary_record, verdict_record
 from realtime.pipeline import StreamStats
 from realtime.summary import VerdictSummary
 from realtime.urls import mask_url
-
-ALERT_COMMAND_TIMEOUT_S = 30.0
-ALERT_QUEUE_SIZE = 16  # alert commands waiting to run; the oldest are dropped (and counted) past this
+from realtime.verdicts import Judgement, rounded
 
 
-@dataclass
-class AlertTracker:
-    """Decides when one stream raises an alert: a face at/above the threshold for ``min_windows`` windows."""
-
-    settings: AlertSettings
-    threshold: float
-    _above: dict[int, int] = field(default_factory=dict)  # track id -> consecutive windows at/above
-    _last_alert_at: float | None = None
-
-    def observe(self, verdict: Verdict, now: float) -> int:
-        """Returns how many windows in a row this face has been suspicious when an alert is due, else 0."""
-        if verdict.p_fake < self.threshold:
-            self._above.pop(verdict.track_id, None)
-            return 0
-        count = self._above[verdict.track_id] = self._above.get(verdict.track_id, 0) + 1
-        cooled = self._last_alert_at is None or now - self._last_alert_at >= self.settings.cooldown_s
-        if count < self.settings.min_windows or not cooled:
-            return 0
-        self._last_alert_at = now
-        return count
-
-
-class AlertCommands(threading.Thread):
-    """Runs alert commands one after another off the analysis threads, each with its alert on stdin."""
-
-    def __init__(self) -> None:
-        super().__init__(name="alert-commands", daemon=True)
-        self.queue = BoundedQueue[tuple[str, tuple[str, ...], str]](ALERT_QUEUE_SIZE, DropPolicy.KEEP_NEWEST)
-        self.failures = 0
-
-    def run(self) -> None:
-        while (job := self.queue.get()) is not None:
-            stream, argv, payload = job
-            try:
-                # The command's own output goes to stderr: stdout carries only JSON lines.
-                done = subprocess.run(
-                    argv, input=payload, text=True, stdout=sys.stderr, timeout=ALERT_COMMAND_TIMEOUT_S, check=False
-                )
-                problem = f"exit status {done.returncode}" if done.returncode else None
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if problem:
-                self.failures += 1
-                print(f"warning: alert command of stream {stream} failed: {problem}", file=sys.stderr, flush=True)
-
-    def close(self, timeout_s: float) -> None:
-        """Runs what is queued (within ``timeout_s``), then ends."""
-        self.queue.close()
-        self.join(timeout_s)
+def alert_rule(settings: AlertSettings, threshold: float) -> AlertRule:
+    """A stream's alert settings as the shared rule: a face alerts after ``min_windows`` windows at or above
+    the threshold, then at most once per cooldown for the stream, again while it stays suspicious."""
+    return AlertRule(threshold, settings.min_windows, cooldown_s=settings.cooldown_s, repeat_s=settings.cooldown_s)
 
 
 class StreamSinks:
@@ -96,14 +46,27 @@ class StreamSinks:
         self.trained = trained
         self.thresholds = {s.name: s.threshold if s.threshold is not None else engine_threshold for s in streams}
         self.summaries = {stream.name: VerdictSummary() for stream in streams}
-        self.alerts = {s.name: AlertTracker(s.alert, self.thresholds[s.name]) for s in streams if s.alert is not None}
+        self.alerts = {
+            s.name: AlertPolicy(alert_rule(s.alert, self.thresholds[s.name])) for s in streams if s.alert is not None
+        }
         self.alert_counts = dict.fromkeys(self.streams, 0)
         self.board = board
         self.commands: AlertCommands | None = None
         if any(s.alert is not None and s.alert.command for s in streams):
             self.commands = AlertCommands()
-            self.commands.start()
         self._lock = threading.Lock()
+        if board is not None:
+            board.set_judge(self.judgement, self.video_p_fake)
+
+    def judgement(self, name: str) -> Judgement:
+        """The verdict of stream ``name`` so far (the one rule of realtime.verdicts, at the stream's threshold)."""
+        with self._lock:
+            return self.summaries[name].judgement(self.thresholds[name], self.trained)
+
+    def video_p_fake(self, name: str) -> float | None:
+        """The video score of stream ``name`` so far, as its summary will give it; None before a face."""
+        with self._lock:
+            return self.summaries[name].video_p_fake()
 
     def masked_source(self, name: str) -> str:
         return mask_url(self.streams[name].source)
@@ -115,10 +78,10 @@ class StreamSinks:
         with self._lock:
             self.summaries[name].add(verdict)
             self.writer.write(self._tagged(name, record))
-            tracker = self.alerts.get(name)
-            windows = tracker.observe(verdict, time.monotonic()) if tracker else 0
-            if windows:
-                self._alert(name, verdict, windows)
+            policy = self.alerts.get(name)
+            alert = policy.observe(verdict) if policy else None
+            if alert is not None:
+                self._alert(name, verdict, alert)
         if self.board is not None:
             self.board.verdict(verdict)
 
@@ -134,15 +97,20 @@ class StreamSinks:
                 flush=True,
             )
 
-    def _alert(self, name: str, verdict: Verdict, windows: int) -> None:
+    def _alert(self, name: str, verdict: Verdict, alert: Alert) -> None:
+        """Runs under ``self._lock``, after the verdict went into the stream's summary."""
+        judgement = self.summaries[name].judgement(self.thresholds[name], self.trained)
         record = self._tagged(
             name,
             {
                 "type": "alert",
                 "track_id": verdict.track_id,
-                "p_fake": verdict.p_fake,
-                "threshold": self.thresholds[name],
-                "windows_above": windows,
+                "p_fake": rounded(verdict.p_fake),
+                "threshold": rounded(self.thresholds[name]),
+                "verdict": judgement.verdict,
+                "headline": judgement.headline,
+                "text": alert_text(alert),
+                "windows_above": alert.windows,
                 "first_frame": verdict.first_frame,
                 "last_frame": verdict.last_frame,
                 "start_pts_s": verdict.start_pts_s,
@@ -153,9 +121,9 @@ class StreamSinks:
         self.writer.write(record)
         if self.board is not None:
             self.board.alert(name)
-        command = self.streams[name].alert.command  # type: ignore[union-attr]  # trackers exist only with alerts
+        command = self.streams[name].alert.command  # type: ignore[union-attr]  # policies exist only with alerts
         if command and self.commands is not None:
-            self.commands.queue.put((name, command, json.dumps(record)))
+            self.commands.submit(command, alert, record)
 
     def write_summaries(
         self,
@@ -167,8 +135,13 @@ class StreamSinks:
         elapsed_s: float,
         interrupted: bool,
         restarts: dict[str, int] | None = None,
+        ended: Collection[str] = (),
     ) -> None:
-        """One summary line per stream, in the order of streams.yaml (``restarts``: of Ray stream actors)."""
+        """One summary line per stream, in the order of streams.yaml (``restarts``: of Ray stream actors).
+
+        ``interrupted``: the run was cut short; the streams in ``ended`` had already ended on their own
+        by then, and their summaries are not marked interrupted.
+        """
         for name in self.streams:
             record = summary_record(
                 stats[name],
@@ -179,7 +152,7 @@ class StreamSinks:
                 device,
                 runtime,
                 elapsed_s,
-                interrupted,
+                interrupted and name not in ended,
                 still_images=False,
             )
             if name in self.alerts:
@@ -190,7 +163,7 @@ class StreamSinks:
 
     def close(self) -> None:
         if self.commands is not None:
-            self.commands.close(ALERT_COMMAND_TIMEOUT_S)
+            self.commands.close()
 
     def _tagged(self, name: str, record: dict[str, Any]) -> dict[str, Any]:
         """``stream`` first, ``source`` the stream's (masked) source, the rest as the single-stream output."""

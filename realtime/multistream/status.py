@@ -7,12 +7,15 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from realtime.frames import Verdict
+from realtime.verdicts import Judgement
 
 REFRESH_S = 1.0  # redraw period of the table
+HEADLINE_CHARS = 48  # the verdict column of the table keeps a terminal line under ~130 characters
 RECENT_S = 2.0  # a track's verdict older than this no longer counts as "current"
 
 
@@ -45,14 +48,25 @@ class StreamFigures:
     faces: int  # faces in the newest analysed frame
     max_p_fake: float | None  # highest p_fake among the faces scored in the last couple of seconds
     alerts: int
+    judgement: Judgement | None = None  # the stream's verdict so far (kept once it ended); None: no judge set
+    video_p_fake: float | None = None  # the stream's video score so far (the summary's); None before a face
 
 
 class StatusBoard:
-    """Collects per-stream figures from any thread; ``snapshot`` gives them, ``render`` as a text table."""
+    """Collects per-stream figures from any thread; ``snapshot`` gives them, ``render`` as a text table.
+
+    ``set_judge`` (the stream sinks call it) gives the function that says each stream's verdict so far.
+    """
 
     def __init__(self, names: list[str]) -> None:
         self._rows = {name: StreamRow(name) for name in names}
         self._lock = threading.Lock()
+        self._judge: Callable[[str], Judgement] | None = None
+        self._score: Callable[[str], float | None] | None = None
+
+    def set_judge(self, judge: Callable[[str], Judgement], score: Callable[[str], float | None]) -> None:
+        """``judge(name)``: the stream's verdict so far; ``score(name)``: its video score so far."""
+        self._judge, self._score = judge, score
 
     def frame_analyzed(self, name: str, faces: int) -> None:
         """One more frame of ``name`` went through its face stage (threads backend)."""
@@ -87,6 +101,11 @@ class StatusBoard:
 
     def snapshot(self) -> dict[str, StreamFigures]:
         """Every stream's figures now; the fps covers the time since the previous snapshot."""
+        # Judged before taking the board's lock: the judge takes the sinks' lock, which is held while they
+        # call into the board.
+        judge, score = self._judge, self._score
+        judgements = {name: judge(name) for name in self._rows} if judge is not None else {}
+        scores = {name: score(name) for name in self._rows} if score is not None else {}
         now = time.monotonic()
         figures = {}
         with self._lock:
@@ -97,7 +116,14 @@ class StatusBoard:
                 row._counted = (now, row.frames_analyzed)
                 latency = statistics.median(row.latencies_ms) if row.latencies_ms else None
                 figures[name] = StreamFigures(
-                    row.state, row.fps, latency, row.faces, row.current_max_p_fake(now), row.alerts
+                    row.state,
+                    row.fps,
+                    latency,
+                    row.faces,
+                    row.current_max_p_fake(now),
+                    row.alerts,
+                    judgements.get(name),
+                    scores.get(name),
                 )
         return figures
 
@@ -108,13 +134,15 @@ class StatusBoard:
 
     def render(self) -> str:
         """The table now (a :meth:`snapshot`: it updates every stream's fps)."""
-        lines = [f"{'stream':<20} {'state':<12} {'fps':>6} {'latency_ms':>10} {'faces':>5} {'max_p_fake':>10} alerts"]
+        header = f"{'stream':<20} {'state':<12} {'fps':>6} {'latency_ms':>10} {'faces':>5} {'max_p_fake':>10} alerts"
+        lines = [header + "  verdict so far"]
         for name, row in self.snapshot().items():
             latency = "-" if row.latency_ms is None else f"{row.latency_ms:.0f}"
             p_fake = "-" if row.max_p_fake is None else f"{row.max_p_fake:.3f}"
+            verdict = "-" if row.judgement is None else row.judgement.headline[:HEADLINE_CHARS]
             lines.append(
                 f"{name[:20]:<20} {row.state[:12]:<12} {row.fps:>6.1f} {latency:>10} {row.faces:>5} "
-                f"{p_fake:>10} {row.alerts}"
+                f"{p_fake:>10} {row.alerts:>6}  {verdict}"
             )
         return "\n".join(lines)
 

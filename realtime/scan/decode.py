@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from realtime.sources.av_source import upright
+from faces.decode import upright_rgb
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class DecodedFrame:
 
     def upright_rgb(self) -> np.ndarray:
         """The image as the engine analysed it (H x W x 3 RGB uint8, display rotation applied)."""
-        return upright(self.frame.to_ndarray(format="rgb24"), self.frame.rotation)
+        return upright_rgb(self.frame)
 
 
 def demux_frames(

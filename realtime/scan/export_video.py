@@ -13,9 +13,10 @@ import numpy as np
 from realtime.frames import Verdict
 from realtime.scan.atomic import atomic_path
 from realtime.scan.decode import DecodedFrame, demux_frames
-from realtime.scan.overlay import draw_face, draw_gauge
+from realtime.scan.overlay import draw_face, draw_gauge, draw_verdict
 from realtime.scan.scan import ScanResult
 from realtime.scan.segments import by_track
+from realtime.verdicts import Judgement
 
 # Audio codecs an MP4/MOV file can carry as they are; Matroska takes anything.
 MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"})
@@ -56,10 +57,12 @@ def export_video(
     result: ScanResult,
     on_progress: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    judgement: Judgement | None = None,
 ) -> int:
     """Writes ``target`` (H.264, the frames and timestamps the scan analysed); returns the frames written.
 
-    ``stop`` (set from a signal handler) abandons the export, leaving no partial file.
+    ``stop`` (set from a signal handler) abandons the export, leaving no partial file. ``judgement``: the
+    video's verdict (its report's), written in words on every frame.
     """
     timeline = ScoreTimeline(result.verdicts)
     try:
@@ -89,6 +92,8 @@ def export_video(
                         continue
                     image = np.ascontiguousarray(item.upright_rgb()[:height, :width])
                     _annotate(image, item.index, result, timeline)
+                    if judgement is not None:
+                        draw_verdict(image, judgement.verdict, judgement.headline)
                     frame = av.VideoFrame.from_ndarray(image, format="rgb24")
                     frame.pts, frame.time_base = item.frame.pts, item.frame.time_base
                     writer.mux(video_out.encode(frame))

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from realtime.scan.atomic import write_text
-from realtime.scan.report_html import STYLE
+from realtime.scan.report_html import STYLE, VERDICT_CLASSES
 from realtime.scan.runner import FileOutcome
+from realtime.verdicts import coverage_line
 
 INDEX_SCHEMA_NAME = "deepfake-analyzer/scan-index"
-INDEX_SCHEMA_VERSION = 1
+INDEX_SCHEMA_VERSION = 2
 INDEX_SCHEMA_PATH = Path(__file__).resolve().parent / "scan_index.schema.json"
 INDEX_JSON = "scan-index.json"
 INDEX_HTML = "scan-index.html"
@@ -33,6 +34,7 @@ def _row(outcome: FileOutcome, root: Path, index_dir: Path) -> dict[str, Any]:
         "report_html": _relative(outcome.paths.html, index_dir),
         "complete": bool(report and report["complete"]),
         "verdict": report["result"]["verdict"] if report else None,
+        "headline": report["result"]["headline"] if report else None,
         "video_p_fake": report["result"]["video_p_fake"] if report else None,
         "max_p_fake": report["result"]["max_p_fake"] if report else None,
         "suspicious_segments": len(report["result"]["suspicious_segments"]) if report else 0,
@@ -73,7 +75,10 @@ def index_html(index: dict[str, Any]) -> str:
             name=f"<a href='{escape(f['report_html'])}'>{escape(f['file'])}</a>"
             if f.get("report_html")
             else escape(f["file"]),
-            verdict=escape(f.get("verdict") or "-"),
+            verdict=f"<span class='verdict {VERDICT_CLASSES.get(f.get('verdict'), 'other')}' "
+            f"data-verdict='{escape(f.get('verdict') or '')}'>{escape(f.get('headline') or '-')}</span>"
+            if f.get("verdict")
+            else "-",
             score="-" if f.get("video_p_fake") is None else f"{f['video_p_fake']:.3f}",
             peak="-" if f.get("max_p_fake") is None else f"{f['max_p_fake']:.3f}",
             segments=f.get("suspicious_segments", 0),
@@ -82,12 +87,14 @@ def index_html(index: dict[str, Any]) -> str:
         for f in rows
     )
     status = "complete" if index["complete"] else "incomplete: run the same command again to resume"
+    coverage = index["model"].get("coverage") or coverage_line({})
     return f"""<!DOCTYPE html>
 <html lang=en><head><meta charset=utf-8><title>Deepfake scan of {escape(index["root"])}</title>
 <style>{STYLE}</style></head><body>
 <h1>Deepfake scan of {escape(index["root"])}</h1>
 <p class=muted>{len(index["files"])} video(s), {status}; model {escape(index["model"]["source"])};
 generated {escape(index["generated_at"])}</p>
+<div class=coverage id=coverage><b>What this model was tested on:</b> {escape(coverage)}</div>
 <table id=files>{HEADER}
 {body}</table>
 </body></html>

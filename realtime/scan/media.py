@@ -7,7 +7,7 @@ from pathlib import Path
 
 import av
 
-from models.checkpoint import file_sha256
+from models.spec import file_sha256
 from realtime.sources.base import SourceError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.colors import score_color
+from realtime.colors import score_color, verdict_color
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -32,6 +32,24 @@ def draw_face(
     cv2.rectangle(image, (left, top), (right, bottom), color, line_width(image))
     text = f"#{track_id} " + ("..." if p_fake is None else f"{p_fake:.2f}")
     _label(image, text, max(0, left), top, color, scale=max(0.4, min(image.shape[:2]) / 900))
+
+
+def draw_verdict(image: np.ndarray, verdict: str, headline: str) -> None:
+    """The video's verdict in words along the bottom-left corner, on a strip in the verdict's colour."""
+    height, width = image.shape[:2]
+    scale = max(0.45, min(height, width) / 720)
+    thickness = max(1, round(scale * 2))
+    text = f"video: {headline}"
+    (text_w, text_h), baseline = cv2.getTextSize(text, FONT, scale, thickness)
+    margin = max(6, width // 100)
+    if text_w + 2 * margin > width:  # a narrow frame: shrink the text to fit
+        scale *= (width - 2 * margin) / (text_w + 2 * margin)
+        (text_w, text_h), baseline = cv2.getTextSize(text, FONT, scale, thickness)
+    bottom = height - margin
+    top = bottom - text_h - baseline - 8
+    cv2.rectangle(image, (margin, top), (margin + text_w + 10, bottom), verdict_color(verdict), cv2.FILLED)
+    ink = (32, 32, 32) if verdict == "uncertain" else (255, 255, 255)  # white hardly shows on amber
+    cv2.putText(image, text, (margin + 5, bottom - baseline - 4), FONT, scale, ink, thickness, cv2.LINE_AA)
 
 
 def draw_gauge(image: np.ndarray, p_fake: float | None, threshold: float) -> None:

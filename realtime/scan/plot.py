@@ -46,7 +46,14 @@ def timeline_png(report: dict[str, Any], width_px: int = 1000, height_px: int = 
     axes.set_ylabel("p_fake")
     axes.grid(alpha=0.3)
     if report["tracks"]:
-        axes.legend(loc="upper right", fontsize="small", ncols=min(4, len(report["tracks"]) + 1))
+        # Above the plot area, so it never covers a curve.
+        axes.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize="small",
+            frameon=False,
+            ncols=min(6, len(report["tracks"]) + 1),
+        )
     else:
         axes.text(0.5, 0.5, "no face found", transform=axes.transAxes, ha="center", va="center")
     figure.tight_layout()

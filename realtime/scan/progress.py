@@ -10,8 +10,18 @@ from typing import TextIO
 REDRAW_S = 0.2  # at most five redraws a second
 
 
+def eta_text(frames_left: int, fps: float) -> str:
+    """Time left at ``fps``: ``0:42``, ``1:02:05``; ``--:--`` before a rate is known."""
+    if fps <= 0:
+        return "--:--"
+    seconds = round(max(frames_left, 0) / fps)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
 class ProgressBar:
-    """``[#####-----]  48%  2/5 clip.mp4  31.0 fps``; silent when ``stream`` is not a terminal."""
+    """``[#####-----]  48%  2/5 clip.mp4  31.0 fps  ETA 0:42``; silent when ``stream`` is not a terminal."""
 
     def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self.stream = stream
@@ -39,13 +49,15 @@ class ProgressBar:
                 return
             self._drawn_at = now
             rate = frames_done / max(now - self._started, 1e-6)
+            eta = ""
             if self._total:
                 fraction = min(frames_done / self._total, 1.0)
                 filled = round(self.width * fraction)
                 bar = f"[{'#' * filled}{'-' * (self.width - filled)}] {fraction * 100:3.0f}%"
+                eta = f"  ETA {eta_text(self._total - frames_done, rate)}"
             else:
                 bar = f"{frames_done} frames"
-            self.stream.write(f"\r\x1b[K{bar}  {self._label}  {rate:.1f} fps")
+            self.stream.write(f"\r\x1b[K{bar}  {self._label}  {rate:.1f} fps{eta}")
             self.stream.flush()
 
     def end(self) -> None:

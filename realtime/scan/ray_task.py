@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.registry import LoadedModel
 from realtime.config import EngineConfig
+from realtime.engine import Detector, build_engine
 from realtime.scan.report_json import ModelIdentity
 from realtime.scan.reports import RenderedReports, ReportPaths, render_report_set
 from realtime.scan.runner import Scanner
@@ -25,7 +25,7 @@ from realtime.scan.runner import Scanner
 class ScanJob:
     """What every task of one folder scan shares."""
 
-    model: list[Any]  # [ObjectRef of the LoadedModel]: inside a list, Ray fetches it only when a worker needs it
+    model: list[Any]  # [ObjectRef of the detector]: inside a list, Ray fetches it only when a worker needs it
     identity: ModelIdentity
     config: EngineConfig
     explanations: int
@@ -61,19 +61,11 @@ _worker = _WorkerScanner()
 
 def _build_scanner(job: ScanJob) -> Scanner:
     import ray
-    import torch
 
-    from realtime.inference import make_scorer, select_device
-    from realtime.scan.cli import scan_engine_config
-    from realtime.sources.demo import demo_cache_dir
-
-    loaded: LoadedModel = ray.get(job.model[0])
-    torch.set_num_threads(job.threads)
-    device = select_device(job.config.device)
-    scorer = make_scorer(loaded, device, job.config.runtime, job.threads, demo_cache_dir() / "onnx")
-    config = scan_engine_config(job.config, device.type)
+    detector: Detector = ray.get(job.model[0])
+    engine = build_engine(job.config, detector=detector, threads=job.threads, for_scan=True)
     # The driver already decided which files need scanning (resume), so a task always scans.
-    return Scanner(loaded, scorer, job.identity, config, job.explanations, rescan=True)
+    return Scanner(engine, job.identity, job.explanations, rescan=True)
 
 
 def _scanner_for(job: ScanJob) -> tuple[Scanner, bool]:

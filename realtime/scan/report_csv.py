@@ -6,12 +6,26 @@ import csv
 import io
 from typing import Any
 
-COLUMNS = ("track_id", "first_frame", "last_frame", "start_s", "end_s", "frames", "p_fake", "label", "suspicious")
+COLUMNS = (
+    "track_id",
+    "first_frame",
+    "last_frame",
+    "start_s",
+    "end_s",
+    "frames",
+    "p_fake",
+    "label",
+    "suspicious",
+    "video_verdict",
+)
 
 
 def report_csv(report: dict[str, Any]) -> str:
-    """CSV text; ``suspicious`` is 1 when the window's p_fake is at or above the report's threshold."""
-    threshold = report["result"]["threshold"]
+    """CSV text; ``suspicious`` is 1 when the window's p_fake reached the scan's threshold (at or above the
+    exact ``settings.threshold``; ``result.threshold`` is rounded for reading); ``video_verdict`` repeats the
+    report's verdict of the whole video on every row."""
+    threshold = report["settings"]["threshold"]
+    video_verdict = report["result"]["verdict"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -28,6 +42,7 @@ def report_csv(report: dict[str, Any]) -> str:
                 f"{window['p_fake']:.4f}",
                 window["label"],
                 int(window["p_fake"] >= threshold),
+                video_verdict,
             )
         )
     return out.getvalue()

@@ -10,12 +10,23 @@ from html import escape
 from typing import Any
 
 from realtime.scan.plot import timeline_png
+from realtime.verdicts import FAKE, REAL, UNCERTAIN, percent, threshold_text
+
+VERDICT_CLASSES = {REAL: "real", UNCERTAIN: "uncertain", FAKE: "fake"}  # badge colours: green, amber, red
+HEATMAP_TEXT = (
+    "Grad-CAM, where the RGB branch of the model looked when it scored the window (red: the regions that pushed "
+    "its fake score up most). It shows what the model attended to, not proof of manipulation, and nothing of "
+    "what it did not look at."
+)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fff; max-width: 1100px; }
 h1 { font-size: 1.4em; margin-bottom: 4px; } h2 { font-size: 1.15em; margin-top: 28px; }
 .verdict { display: inline-block; padding: 6px 14px; border-radius: 6px; color: #fff; font-weight: 600; }
-.fake { background: #c62828; } .real { background: #2e7d32; } .other { background: #757575; }
+.fake { background: #c62828; } .real { background: #2e7d32; } .uncertain { background: #b26a00; }
+.other { background: #757575; }
+.coverage { background: #eef3fb; border-left: 4px solid #4a78c2; padding: 8px 12px; margin: 12px 0; }
+.howto li { margin-bottom: 6px; }
 .warning { background: #fff3cd; border: 1px solid #e0c060; padding: 8px 12px; margin: 12px 0; }
 table { border-collapse: collapse; margin-top: 8px; } td, th { border: 1px solid #ccc; padding: 4px 10px; }
 th { background: #f2f2f2; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -62,8 +73,28 @@ def _faces(report: dict[str, Any]) -> str:
     )
     return (
         f"<div class=faces>{cards}</div><p class=muted>Left: the face crop the model saw at the end of the window; "
-        "right: Grad-CAM, the regions that pushed the window's fake score up most (red).</p>"
+        f"right: {HEATMAP_TEXT}</p>"
     )
+
+
+def _how_to_read(report: dict[str, Any]) -> str:
+    """The "How to read this" section: what p_fake, the threshold, the verdict and the heatmaps mean."""
+    result, model, settings = report["result"], report["model"], report["settings"]
+    items = (
+        f"<b>p_fake</b> is the model's score for one window of {settings['window']} analysed frames of one face: "
+        f"0 looks real, 1 looks fake. {escape(model['calibration'])} The video score is the mean, over half-second "
+        "moments, of the highest face score at that moment.",
+        f"<b>The threshold</b> ({percent(result['threshold'])}) comes with the model: a window whose p_fake reaches "
+        "it is suspicious, and suspicious windows less than a second apart form one suspicious segment.",
+        "<b>The verdict</b>: <i>Likely real</i> when no window of any face reached the threshold; "
+        "<i>Uncertain</i> when some windows did (the suspicious segments) but the video score did not; "
+        "<i>Likely fake</i> when the video score did.",
+        f"<b>The heatmaps</b>: {HEATMAP_TEXT}",
+        f"<b>What the model can see</b>: {escape(model['coverage'])} A kind of fake it was never tested on can "
+        "score low: <i>Likely real</i> means the model found nothing it knows, not that the video is authentic.",
+    )
+    entries = "".join(f"<li>{item}</li>" for item in items)
+    return f"<h2>How to read this</h2>\n<ul class=howto id=how-to-read>{entries}</ul>"
 
 
 def _tracks_table(report: dict[str, Any]) -> str:
@@ -85,8 +116,8 @@ def report_html(report: dict[str, Any], companions: dict[str, str]) -> str:
     """The HTML text; ``companions`` maps a label (CSV, SRT, JSON) to a file name next to the report."""
     file, model, result, settings = report["file"], report["model"], report["result"], report["settings"]
     verdict = result["verdict"]
-    css_class = verdict if verdict in ("fake", "real") else "other"
-    score = "no score" if result["video_p_fake"] is None else f"video p_fake {result['video_p_fake']:.3f}"
+    css_class = VERDICT_CLASSES.get(verdict, "other")
+    score = "no score" if result["video_p_fake"] is None else f"video score {percent(result['video_p_fake'])}"
     plot = base64.b64encode(timeline_png(report)).decode("ascii")
     notes = []
     if "warning" in report:
@@ -113,8 +144,11 @@ def report_html(report: dict[str, Any], companions: dict[str, str]) -> str:
 <style>{STYLE}</style></head><body>
 <h1>{escape(file["name"])}</h1>
 <p class=muted>{escape(facts)}<br>sha256 {file["sha256"]}</p>
-<p><span class="verdict {css_class}" id=verdict>{escape(verdict)}</span> &nbsp; {score}
- (threshold {result["threshold"]:.2f}), {result["faces_seen"]} face(s), {segment_count} suspicious segment(s)</p>
+<p><span class="verdict {css_class}" id=verdict data-verdict="{escape(verdict)}">{escape(result["headline"])}</span>
+ &nbsp; {score}; {escape(threshold_text(result["threshold"]))}; {result["faces_seen"]} face(s),
+ {segment_count} suspicious segment(s)</p>
+<div class=coverage id=coverage><b>What this model was tested on:</b> {escape(model["coverage"])}
+ {escape(model["calibration"])}</div>
 {"".join(notes)}
 <h2>Timeline</h2>
 <img id=timeline alt='p_fake over time per face' src='data:image/png;base64,{plot}'>
@@ -124,6 +158,7 @@ def report_html(report: dict[str, Any], companions: dict[str, str]) -> str:
 {_faces(report)}
 <h2>Faces</h2>
 {_tracks_table(report)}
+{_how_to_read(report)}
 <h2>Model and settings</h2>
 <p class=muted>{escape(model["source"])} ({escape(model["architecture"])}, {escape(model["backbone"])},
 {"trained" if model["trained"] else "untrained"}){training}<br>

@@ -13,17 +13,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from models.checkpoint import ModelSpec
+from models.spec import ModelSpec
 from realtime.config import EngineConfig
+from realtime.inference import ScoringSettings
 from realtime.output import UNTRAINED_WARNING
 from realtime.scan.explain import Explanation
 from realtime.scan.images import heatmap_overlay, png_base64
 from realtime.scan.media import MediaInfo
 from realtime.scan.scan import ScanResult
 from realtime.scan.segments import by_track, summarize, suspicious_segments
+from realtime.verdicts import calibration_line, coverage_line, evaluated, is_calibrated, rounded
 
 SCHEMA_NAME = "deepfake-analyzer/scan-report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).resolve().parent / "scan_report.schema.json"
 
 
@@ -47,20 +49,24 @@ class ModelIdentity:
             "backbone": self.spec.backbone,
             "input_size": self.spec.input_size,
             "window": self.spec.window,
-            "threshold": self.spec.threshold,
+            "threshold": rounded(self.spec.threshold),
             "temperature": self.spec.temperature,
             "trained": self.spec.trained,
             "training_data": self.spec.training_data,
+            "evaluated": evaluated(self.spec.metrics),
+            "coverage": coverage_line(self.spec.metrics),
+            "calibrated": is_calibrated(self.spec.metrics),
+            "calibration": calibration_line(self.spec.metrics),
         }
 
 
-def scan_settings(config: EngineConfig, threshold: float, window: int, explanations: int) -> dict[str, Any]:
+def scan_settings(config: EngineConfig, scoring: ScoringSettings, explanations: int) -> dict[str, Any]:
     """Every setting that changes the scores; a report is reused on resume only when these match."""
     return {
         "sample_every": config.sample_every,
-        "window": window,
-        "stride": config.stride,
-        "threshold": threshold,
+        "window": scoring.window,
+        "stride": scoring.stride,
+        "threshold": scoring.threshold,
         "detect_every": config.detect_every,
         "detector": config.detector_model,
         "detect_max_side": config.detect_max_side,
@@ -68,14 +74,6 @@ def scan_settings(config: EngineConfig, threshold: float, window: int, explanati
         "track_motion": config.track_motion,
         "explanations": explanations,
     }
-
-
-def verdict_for(video_p_fake: float | None, threshold: float, trained: bool) -> str:
-    if video_p_fake is None:
-        return "no face"
-    if not trained:
-        return "untrained"
-    return "fake" if video_p_fake >= threshold else "real"
 
 
 def build_report(
@@ -89,7 +87,8 @@ def build_report(
 ) -> dict[str, Any]:
     """The report dict (plain JSON types) of one scanned file."""
     threshold = result.threshold
-    video_p_fake = summarize(result.verdicts).video_p_fake()
+    summary = summarize(result.verdicts)
+    judgement = summary.judgement(threshold, model.spec.trained)
     seen: dict[int, list[float]] = {}
     for frame in result.frames:
         for face in frame.faces:
@@ -134,10 +133,11 @@ def build_report(
         "model": model.to_dict(),
         "settings": settings,
         "result": {
-            "verdict": verdict_for(video_p_fake, threshold, model.spec.trained),
-            "video_p_fake": None if video_p_fake is None else round(video_p_fake, 4),
-            "max_p_fake": max((v.p_fake for v in result.verdicts), default=None),
-            "threshold": threshold,
+            "verdict": judgement.verdict,
+            "headline": judgement.headline,
+            "video_p_fake": rounded(summary.video_p_fake()),
+            "max_p_fake": rounded(summary.max_p_fake()),
+            "threshold": rounded(threshold),
             "faces_seen": len(tracks),
             "suspicious_segments": [
                 {

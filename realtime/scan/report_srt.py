@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from realtime.verdicts import percent
+
 MIN_CUE_S = 1.0  # a single-window segment still stays on screen long enough to read
 
 
@@ -17,14 +19,16 @@ def srt_time(seconds: float) -> str:
 
 
 def report_srt(report: dict[str, Any]) -> str:
-    """One cue per suspicious segment (empty text when there is none)."""
-    threshold = report["result"]["threshold"]
+    """One cue per suspicious segment (empty text when there is none): the face and its peak, then the
+    video's verdict in words (a video with suspicious segments is never "Likely real")."""
+    result = report["result"]
     cues = []
-    for number, segment in enumerate(report["result"]["suspicious_segments"], start=1):
+    for number, segment in enumerate(result["suspicious_segments"], start=1):
         start, end = segment["start_s"], max(segment["end_s"], segment["start_s"] + MIN_CUE_S)
         text = (
-            f"Possible deepfake: face #{segment['track_id']}, "
-            f"peak p_fake {segment['peak_p_fake']:.2f} at {segment['peak_at_s']:.1f} s (threshold {threshold:.2f})"
+            f"face #{segment['track_id']} suspicious: peak {percent(segment['peak_p_fake'])} "
+            f"at {segment['peak_at_s']:.1f} s (threshold {percent(result['threshold'])})\n"
+            f"video: {result['headline']}"
         )
         cues.append(f"{number}\n{srt_time(start)} --> {srt_time(end)}\n{text}\n")
     return "\n".join(cues)

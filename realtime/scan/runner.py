@@ -7,16 +7,15 @@ ends with the same reports as a run that was never interrupted.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.registry import LoadedModel
-from realtime.config import EngineConfig
-from realtime.inference import CropScorer
-from realtime.scan.explain import explain
+from realtime.engine import Engine
+from realtime.scan.explain import Explanation
 from realtime.scan.media import MediaInfo, probe
 from realtime.scan.progress import ProgressBar
 from realtime.scan.report_json import ModelIdentity, build_report, reusable, scan_settings
@@ -54,25 +53,21 @@ class Scanner:
 
     def __init__(
         self,
-        loaded: LoadedModel,
-        scorer: CropScorer,
+        engine: Engine,
         model: ModelIdentity,
-        config: EngineConfig,
         explanations: int,
         rescan: bool = False,
         progress: ProgressBar | None = None,
     ) -> None:
-        self.loaded = loaded
-        self.scorer = scorer
+        self.engine = engine
         self.model = model
-        self.config = config
         self.explanations = explanations
         self.rescan = rescan
         self.progress = progress or ProgressBar()
-        threshold = config.threshold if config.threshold is not None else loaded.spec.threshold
-        self.settings = scan_settings(config, threshold, config.window or loaded.spec.window, explanations)
+        self.settings = scan_settings(engine.config, engine.settings, explanations)
         self.stop_event = threading.Event()
         self._current: FileScan | None = None
+        self._said_no_heatmaps = False
 
     @property
     def stopped(self) -> bool:
@@ -106,18 +101,8 @@ class Scanner:
             return FileOutcome(video, paths, "failed", error=result.error)
         found = []
         if self.explanations and result.verdicts and not result.interrupted:
-            found = explain(
-                video,
-                result,
-                self.scorer.model,
-                self.loaded.spec,
-                self.scorer.device,
-                self.explanations,
-                self.scorer.embed,
-            )
-        report = build_report(
-            media, self.model, self.settings, result, found, str(self.scorer.device), self.scorer.runtime
-        )
+            found = self._explain(video, result)
+        report = build_report(media, self.model, self.settings, result, found, self.engine.device, self.engine.runtime)
         try:
             write(report, paths)
         except OSError as exc:
@@ -125,8 +110,27 @@ class Scanner:
         status = "interrupted" if result.interrupted else "failed" if result.error else "scanned"
         return FileOutcome(video, paths, status, report, result, result.error)
 
+    def _explain(self, video: Path, result: ScanResult) -> list[Explanation]:
+        """Grad-CAM heatmaps of the most suspicious windows; none (said once on stderr) without torch."""
+        detector = self.engine.torch_model()
+        if detector is None:
+            if not self._said_no_heatmaps:
+                print("warning: heatmaps need torch (full install); reports have none", file=sys.stderr)
+                self._said_no_heatmaps = True
+            return []
+        import torch
+
+        from realtime.scan.gradcam import explain
+
+        # The engine's thread count, wherever the scan runs (a Ray worker defaults to one): float sums
+        # of another thread count round differently, and the same file would get other heatmaps.
+        torch.set_num_threads(self.engine.threads)
+        device = torch.device(self.engine.device)
+        scorer = self.engine.scorer
+        return explain(video, result, detector.model, self.engine.spec, device, self.explanations, scorer.embed)
+
     def _run(self, video: Path, media: MediaInfo, label: str) -> ScanResult:
-        file_scan = FileScan(video, self.loaded, self.scorer, self.config, on_progress=self.progress.update)
+        file_scan = FileScan(video, self.engine, on_progress=self.progress.update)
         self._current = file_scan
         if self.stopped:  # stop() ran before it could see this scan
             file_scan.stop()

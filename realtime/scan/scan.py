@@ -9,11 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.registry import LoadedModel
-from realtime.config import EngineConfig
+from realtime.engine import Engine
 from realtime.frames import AnalyzedFrame, Verdict
-from realtime.inference import CropScorer
-from realtime.pipeline import Pipeline, StreamStats
+from realtime.pipeline import StreamStats
 from realtime.sources.av_source import AvSource
 
 Bounds = tuple[float, float, float, float]  # left, top, right, bottom in full-frame pixels
@@ -58,21 +56,19 @@ class FileScan:
     def __init__(
         self,
         path: Path,
-        loaded: LoadedModel,
-        scorer: CropScorer,
-        config: EngineConfig,
+        engine: Engine,
         on_progress: Callable[[int], None] | None = None,
         on_verdict: Callable[[Verdict], None] | None = None,
     ) -> None:
         """``on_progress(frame_index)`` runs on the face thread, ``on_verdict`` on the inference thread."""
-        self.source = AvSource(str(path), live=False, sample_every=config.sample_every)
+        self.source = AvSource(str(path), live=False, sample_every=engine.config.sample_every)
         self._verdicts: list[Verdict] = []
         self._frames: list[FrameFaces] = []
         self._on_progress = on_progress
         self._on_verdict = on_verdict
         self._lock = threading.Lock()
         self.interrupted = False
-        self.pipeline = Pipeline([self.source], loaded, scorer, config, self._add_verdict, self._add_frame)
+        self.pipeline = engine.pipeline([self.source], self._add_verdict, self._add_frame)
 
     def _add_verdict(self, verdict: Verdict) -> None:
         with self._lock:

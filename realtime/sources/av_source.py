@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 
 import av
-import numpy as np
 
+from faces.decode import decoded_frames, upright_rgb
 from realtime.frames import Frame
-from realtime.sources.base import SourceError
+from realtime.sources.base import SourceError, SourceHealth
 from realtime.urls import mask_text, mask_url
 
 # Opening a live stream: probe as little as possible so the first frame comes quickly.
@@ -79,38 +79,36 @@ class AvSource:
         wall_start = 0.0
         index = 0
         broken_since_s: float | None = None  # set while packets fail to decode
+
+        def damaged() -> None:
+            # A damaged packet is skipped; the hole it leaves is reported once decoding resumes.
+            nonlocal broken_since_s
+            self.decode_errors += 1
+            if broken_since_s is None:
+                broken_since_s = last_good_s
+
         try:
-            for packet in self._container.demux(stream):
-                try:
-                    decoded_frames = packet.decode()
-                except av.InvalidDataError:
-                    # A damaged packet: skip it, keep decoding, and report the hole afterwards.
-                    self.decode_errors += 1
-                    if broken_since_s is None:
-                        broken_since_s = last_good_s
-                    continue
-                for decoded in decoded_frames:
-                    if stop.is_set():
+            for decoded in decoded_frames(self._container, stream, damaged):
+                if stop.is_set():
+                    return
+                pts_s = float(decoded.time) if decoded.time is not None else index / fps
+                if first_pts is None:
+                    first_pts, wall_start = pts_s, time.monotonic()
+                    self.first_pts_s = pts_s if decoded.time is not None else None
+                pts_s -= first_pts
+                if broken_since_s is not None:
+                    self.decode_gaps.append([round(broken_since_s, 3), round(pts_s, 3)])
+                    broken_since_s = None
+                last_good_s = pts_s
+                if self.realtime:
+                    # Pace by timestamps; waiting on the stop event keeps stop() immediate.
+                    delay = pts_s - (time.monotonic() - wall_start)
+                    if delay > 0 and stop.wait(delay):
                         return
-                    pts_s = float(decoded.time) if decoded.time is not None else index / fps
-                    if first_pts is None:
-                        first_pts, wall_start = pts_s, time.monotonic()
-                        self.first_pts_s = pts_s if decoded.time is not None else None
-                    pts_s -= first_pts
-                    if broken_since_s is not None:
-                        self.decode_gaps.append([round(broken_since_s, 3), round(pts_s, 3)])
-                        broken_since_s = None
-                    last_good_s = pts_s
-                    if self.realtime:
-                        # Pace by timestamps; waiting on the stop event keeps stop() immediate.
-                        delay = pts_s - (time.monotonic() - wall_start)
-                        if delay > 0 and stop.wait(delay):
-                            return
-                    if index % self.sample_every == 0:
-                        # Skipped frames are decoded (codecs need them) but never converted to RGB.
-                        image = upright(decoded.to_ndarray(format="rgb24"), decoded.rotation)
-                        yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=image)
-                    index += 1
+                if index % self.sample_every == 0:
+                    # Skipped frames are decoded (codecs need them) but never converted to RGB.
+                    yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=upright_rgb(decoded))
+                index += 1
         except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
             raise SourceError(f"error reading {self.name} after {index} frames: {_reason(exc)}") from None
         if broken_since_s is not None:
@@ -121,11 +119,9 @@ class AvSource:
             self._container.close()
             self._container = None
 
-
-def upright(image: np.ndarray, rotation_deg: float) -> np.ndarray:
-    """Applies the stream's display rotation (counter-clockwise degrees), as players do."""
-    quarter_turns = round(rotation_deg / 90.0) % 4
-    return np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
+    def health(self) -> SourceHealth:
+        gaps = tuple((start, end) for start, end in self.decode_gaps)
+        return SourceHealth(decode_errors=self.decode_errors, decode_gaps=gaps)
 
 
 def _reason(exc: BaseException) -> str:

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from realtime.frames import Frame
 
 
 class SourceError(Exception):
     """A source cannot be opened or read; the message is one line and free of credentials."""
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What went wrong while a source was read, as its summary reports it."""
+
+    decode_errors: int = 0  # damaged packets skipped (files)
+    decode_gaps: tuple[tuple[float | None, float | None], ...] = ()  # [start_s, end_s] spans lost to them
+    outages: tuple[dict[str, Any], ...] = ()  # {start_s, end_s, reason} of network streams
+    reconnects: int = 0
+    skipped_images: tuple[str, ...] = ()  # files of an image folder that could not be decoded
+
+
+HEALTHY = SourceHealth()
 
 
 class FrameSource(Protocol):
@@ -25,3 +40,7 @@ class FrameSource(Protocol):
     def frames(self, stop: threading.Event) -> Iterator[Frame]: ...
 
     def close(self) -> None: ...
+
+    def health(self) -> SourceHealth:
+        """Read problems so far (callable during and after a run)."""
+        ...

@@ -3,20 +3,18 @@ scikit-image) moving slowly across the frame, encoded once to H.264 and cached."
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
 
-
-def demo_cache_dir() -> Path:
-    """Where generated demo material lives (``$DEEPFAKE_ANALYZER_CACHE`` or ~/.cache/...)."""
-    root = os.environ.get("DEEPFAKE_ANALYZER_CACHE") or Path.home() / ".cache" / "deepfake-analyzer"
-    return Path(root)
+from realtime.paths import cache_dir
 
 
 def portrait() -> np.ndarray:
@@ -47,15 +45,18 @@ def render_face_frames(
 
 def write_video(
     path: Path,
-    frames: list[np.ndarray],
+    frames: Iterable[np.ndarray],
     fps: int = 25,
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
     faststart: bool = True,
 ) -> Path:
-    """Encodes RGB frames to ``path`` (atomically), H.264 yuv420p by default."""
+    """Encodes RGB frames (a list, or an iterator that yields them one at a time) to ``path`` (atomically),
+    H.264 yuv420p by default."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    height, width = frames[0].shape[:2]
+    frames = iter(frames)
+    first = next(frames)
+    height, width = first.shape[:2]
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=path.suffix, delete=False) as tmp:
         tmp_path = Path(tmp.name)
     # faststart puts the index first, so the file also streams over HTTP without range requests.
@@ -64,7 +65,7 @@ def write_video(
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.codec_context.gop_size = fps  # a keyframe a second: quick seeks, short stream segments
-        for image in frames:
+        for image in itertools.chain([first], frames):
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
@@ -76,7 +77,7 @@ def write_video(
 
 def demo_clip() -> Path:
     """Path of the demo clip, generating it on first use (about a second)."""
-    path = demo_cache_dir() / "demo_face_v3.mp4"
+    path = cache_dir() / "demo_face_v3.mp4"
     if not path.is_file():
         write_video(path, render_face_frames(100))
     return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from realtime.config import EngineConfig
 from realtime.sources.av_source import AvSource, is_stream_url
 from realtime.sources.base import FrameSource, SourceError
 from realtime.sources.demo import demo_clip
@@ -56,3 +57,23 @@ def open_source_spec(
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
     return AvSource(str(path), live=False, realtime=realtime, sample_every=sample_every)
+
+
+def reconnect_policy(config: EngineConfig) -> ReconnectPolicy:
+    """How hard network streams are retried, from the configuration."""
+    return ReconnectPolicy(config.reconnect_attempts, max_delay_s=config.reconnect_max_delay_s)
+
+
+def open_configured_source(
+    config: EngineConfig, spec: str | None, on_status: StatusCallback | None = None
+) -> FrameSource:
+    """The source ``spec`` names (None: the demo clip), not opened yet, with the configured pacing,
+    sampling, read timeout and reconnect policy. Raises SourceError for a source that cannot exist."""
+    return open_source_spec(
+        spec,
+        realtime=config.realtime,
+        read_timeout_s=config.read_timeout_s,
+        sample_every=config.sample_every,
+        reconnect=reconnect_policy(config),
+        on_status=on_status,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 
 from realtime.frames import Frame
-from realtime.sources.base import SourceError
+from realtime.sources.base import SourceError, SourceHealth
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -51,3 +51,6 @@ class ImageSource:
 
     def close(self) -> None:
         self._files = []
+
+    def health(self) -> SourceHealth:
+        return SourceHealth(skipped_images=tuple(self.skipped))

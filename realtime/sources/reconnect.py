@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from typing import Any
 
 from realtime.frames import Frame
 from realtime.sources.av_source import AvSource
-from realtime.sources.base import SourceError
+from realtime.sources.base import SourceError, SourceHealth
 
 StatusCallback = Callable[[dict[str, Any]], None]
 
@@ -136,3 +137,7 @@ class ReconnectingSource:
         if self._current is not None:
             self._current.close()
             self._current = None
+
+    def health(self) -> SourceHealth:
+        outages = tuple(dataclasses.asdict(outage) for outage in self.log.outages)
+        return SourceHealth(outages=outages, reconnects=self.log.reconnects)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from realtime.frames import Frame
-from realtime.sources.base import SourceError
+from realtime.sources.base import HEALTHY, SourceError, SourceHealth
 
 
 def parse_region(text: str) -> tuple[int, int, int, int] | None:
@@ -79,3 +79,6 @@ class ScreenSource:
         if self._grabber is not None:
             self._grabber.close()
             self._grabber = None
+
+    def health(self) -> SourceHealth:
+        return HEALTHY

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import cv2
 
 from realtime.frames import Frame
-from realtime.sources.base import SourceError
+from realtime.sources.base import HEALTHY, SourceError, SourceHealth
 
 
 def available_webcams() -> list[int]:
@@ -62,3 +62,6 @@ class WebcamSource:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+
+    def health(self) -> SourceHealth:
+        return HEALTHY

@@ -1,19 +1,27 @@
-"""Windows over cached clips, the training mix, and window-consistent augmentation."""
+"""Windows over cached clips, the pair mix, evaluation windows, and window-consistent augmentation."""
 
 from __future__ import annotations
+
+import collections
 
 import numpy as np
 
 from models.data.augment import augment_window, identity_params, sample_augment_params
-from models.data.datasets import KINDS, CachedClip, MixConfig, SynthesisWindowDataset
+from models.data.datasets import PROVIDED, CachedClip, ModelInputs, PairDataset, PairMix, evaluation_windows
 from tests.support.synthetic_faces import face_crop
 
+INPUTS = ModelInputs(32, (0.5,) * 3, (0.5,) * 3)
 
-def clip(clip_id: str, identity: str, segments: list[int], label: str = "real", method: str = "none") -> CachedClip:
+
+def clip(
+    clip_id: str, identity: str, segments: list[int], label: str = "real", method: str = "none", group: str = ""
+) -> CachedClip:
     crop, points = face_crop(64, seed=len(clip_id))
     count = len(segments)
-    entry = {"clip_id": clip_id, "identity": identity, "label": label, "method": method}
-    return CachedClip(entry, np.stack([crop] * count), np.stack([points] * count), np.array(segments))
+    entry = {"clip_id": clip_id, "identity": identity, "label": label, "method": method, "group": group or clip_id}
+    return CachedClip(
+        entry, np.stack([crop] * count), np.full(count, 50.0), np.stack([points] * count), np.array(segments)
+    )
 
 
 def test_windows_stay_inside_segments() -> None:
@@ -25,63 +33,54 @@ def test_windows_stay_inside_segments() -> None:
     assert list(still.window_indices(0, 3)) == [0, 0, 0]
 
 
-def test_mix_keeps_real_fake_balance_and_is_reproducible() -> None:
+def test_pairs_are_reproducible_and_change_with_the_epoch() -> None:
     bank = {c.clip_id: c for c in (clip("a", "p", [0] * 4), clip("bb", "q", [0] * 4), clip("f", "r", [0] * 4, "fake"))}
-    dataset = SynthesisWindowDataset(bank, ["a", "bb"], ["f"], 2, 48, (0.5,) * 3, (0.5,) * 3, epoch_size=200)
-    kinds = [dataset.sample(i)[2] for i in range(200)]
-    labels = [dataset.sample(i)[1] for i in range(200)]
-    assert set(kinds) == set(range(len(KINDS)))
-    assert 0.38 < np.mean(labels) < 0.62
-    window = dataset[7][0]
-    assert window.shape == (2, 3, 48, 48)
-    again = dataset[7][0]
-    assert np.array_equal(window.numpy(), again.numpy())
+    dataset = PairDataset(bank, ["a", "bb"], ["f"], 2, INPUTS, epoch_size=40)
+    first = dataset[7]
+    assert first["crops"].shape == (2, 2, 3, 32, 32) and first["labels"].tolist() == [0.0, 1.0]
+    np.testing.assert_array_equal(first["crops"].numpy(), dataset[7]["crops"].numpy())
     dataset.set_epoch(1)
-    assert not np.array_equal(window.numpy(), dataset[7][0].numpy())
-    probabilities = MixConfig().probabilities(has_swap=False, has_provided=False)
-    assert probabilities[0] == 0.5 and probabilities[1] == 0.5
+    assert not np.array_equal(first["crops"].numpy(), dataset[7]["crops"].numpy())
+    assert PROVIDED in dataset.kinds and "rerender_whole" not in dataset.kinds  # no autoencoder bank given
 
 
-def test_augmentation_is_shared_across_a_window() -> None:
+def test_provided_fakes_are_drawn_method_first_and_meet_their_own_footage() -> None:
+    swaps = [clip("s" * (i + 1), f"p{i}", [0] * 2, "fake", f'face swap: X (model "{i}")') for i in range(6)]
+    talker = clip("t" * 20, "t", [0] * 2, "fake", "talking head: Y (demo)", group="twin")
+    twin = clip("twin_real", "t", [0] * 2, group="twin")
+    bank = {c.clip_id: c for c in (clip("a", "p", [0] * 2), twin, *swaps, talker)}
+    mix = PairMix(families=(), provided=1.0)
+    dataset = PairDataset(bank, ["a", "twin_real"], [c.clip_id for c in (*swaps, talker)], 1, INPUTS, 300, mix=mix)
+    pairs = [dataset.sample_pair(i) for i in range(300)]
+    talking = [p for p in pairs if np.array_equal(p.fake, talker.crops[:1])]
+    assert 0.35 < len(talking) / len(pairs) < 0.65  # one method of two, though six clips are swaps
+    assert all(np.array_equal(p.real, twin.crops[:1]) for p in talking)  # paired with its real twin
+
+
+def test_evaluation_windows_add_a_clip_consistent_fake_of_every_real_window() -> None:
+    bank = {c.clip_id: c for c in (clip("a", "p", [0] * 6 + [1] * 6), clip("f", "r", [0] * 6, "fake"))}
+    windows = list(evaluation_windows(bank, ["a", "f"], 4, 2, families=("self_blend", "mouth_blend")))
+    counts = collections.Counter((w.clip_id, w.kind) for w in windows)
+    assert counts == {
+        ("a", "real"): 2,
+        ("a#self_blend", "self_blend"): 2,
+        ("a#mouth_blend", "mouth_blend"): 2,
+        ("f", PROVIDED): 2,
+    }
+    again = list(evaluation_windows(bank, ["a"], 4, 2, families=("self_blend",)))
+    fakes = [w.canvases for w in windows if w.kind == "self_blend"]
+    np.testing.assert_array_equal(fakes[0], next(w.canvases for w in again if w.kind == "self_blend"))
+
+
+def test_augmentation_is_shared_across_a_window_and_keeps_native_pixels() -> None:
     crop, _ = face_crop(96)
     window = np.stack([crop] * 3)
     params = sample_augment_params(np.random.default_rng(4))
-    out = augment_window(window, params, 64)
-    assert out.shape == (3, 64, 64, 3) and out.dtype == np.uint8
+    out = augment_window(window, params)
+    assert out.shape == window.shape and out.dtype == np.uint8
     assert np.array_equal(out[0], out[2])
-    np.testing.assert_array_equal(augment_window(window, identity_params(), 96)[0], crop)
-
-
-def test_provided_fakes_are_balanced_by_method_family() -> None:
-    swaps = [clip("s" * (i + 1), f"p{i}", [0] * 2, "fake", f'face swap: X (model "{i}")') for i in range(6)]
-    talker = clip("t" * 20, "t", [0] * 2, "fake", "talking head: Y (demo)")
-    bank = {c.clip_id: c for c in (clip("a", "p", [0] * 2), *swaps, talker)}
-    mix = MixConfig(self_blend=0.0, swap=0.0, provided_fake=0.5)
-    fakes = [c.clip_id for c in (*swaps, talker)]
-    dataset = SynthesisWindowDataset(bank, ["a"], fakes, 1, 48, (0.5,) * 3, (0.5,) * 3, epoch_size=400, mix=mix)
-    provided = [crops for crops, label, _ in map(dataset.sample, range(400)) if label == 1]
-    from_talker = [np.array_equal(crops[0], talker.crops[0]) for crops in provided]
-    assert len(provided) > 150
-    assert 0.4 < np.mean(from_talker) < 0.6  # one clip of its family against six swaps of theirs
-
-
-def test_paired_items_are_a_real_window_and_a_fake_of_the_same_crops() -> None:
-    bank = {c.clip_id: c for c in (clip("a", "p", [0] * 4), clip("bb", "q", [0] * 4), clip("f", "r", [0] * 4, "fake"))}
-    dataset = SynthesisWindowDataset(
-        bank, ["a", "bb"], ["f"], 2, 64, (0.5,) * 3, (0.5,) * 3, epoch_size=60, augment=False, paired=True
-    )
-    kinds = set()
-    for index in range(60):
-        real, fake, kind = dataset.sample_pair(index)
-        kinds.add(KINDS[kind])
-        assert kind != KINDS.index("real")
-        assert any(np.array_equal(real, bank[c].crops[:2]) for c in ("a", "bb"))
-        if KINDS[kind] == "provided_fake":
-            assert np.array_equal(fake, bank["f"].crops[:2])
-        else:  # made from the real window itself: same background, a changed face
-            assert np.array_equal(real[:, :4, :4], fake[:, :4, :4])
-            assert not np.array_equal(real, fake)
-    assert kinds == {"self_blend", "swap", "provided_fake"}
-    windows, labels, item_kinds = dataset[3]
-    assert windows.shape == (2, 2, 3, 64, 64)
-    assert labels.tolist() == [0.0, 1.0] and item_kinds[0] == 0
+    np.testing.assert_array_equal(augment_window(window, identity_params())[0], crop)
+    mask = np.zeros((3, 96, 96, 1), np.float32)
+    mask[:, 40:50, 40:50] = 1.0
+    moved = augment_window(mask, params, colour=False)
+    assert moved.sum() == mask.sum()  # a whole-pixel shift and a mirror move the mask, they do not resample it

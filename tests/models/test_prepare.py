@@ -1,15 +1,49 @@
-"""Crop-cache extraction: frame sampling, and crops identical to the live engine's on real clips."""
+"""Crop-cache extraction: frame sampling, training crops identical to the live engine's, rotated clips upright."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from models.data.prepare import CropExtractor, PrepareConfig, decode_frames, extract_clip, sampled_frame_indices
+from faces.crops import crop_from_canvas
+from faces.detector import FaceDetector
+from models.data.prepare import (
+    CropExtractor,
+    PrepareConfig,
+    extract_clip,
+    prepare_cache,
+    read_index,
+    sampled_frame_indices,
+)
 from models.data.readers import MediaRecord
+from realtime.face_stage import FaceStage
+from realtime.sources.av_source import AvSource
+from realtime.sources.demo import render_face_frames
 from tests.support.data import shared_clip
+from tests.support.rotated import rotated_clip
+
+CONFIG = PrepareConfig(canvas_size=128, input_size=64, segment_length=8, segments_per_video=2)
+
+
+def record(path: Path, label: str = "real") -> MediaRecord:
+    return MediaRecord(path, label, "video", "none", "test", "test", path.stem, path.stem)
+
+
+def live_faces(path: Path, frames: int) -> list:
+    """What the engine's face stage makes of the first ``frames`` frames of ``path`` with the cache's settings."""
+    source = AvSource(str(path), live=False)
+    stage = FaceStage("clip", FaceDetector(max_side=CONFIG.detector_max_side, landmarks=False), CONFIG.crop)
+    source.open()
+    try:
+        results = [
+            stage.process(frame) for frame, _ in zip(source.frames(threading.Event()), range(frames), strict=False)
+        ]
+    finally:
+        source.close()
+    return [result.crops for result in results]
 
 
 def test_sampled_frame_indices() -> None:
@@ -19,24 +53,46 @@ def test_sampled_frame_indices() -> None:
     assert sampled_frame_indices(0, 16, 4) == []
 
 
-@pytest.mark.slow
-def test_extracted_crops_match_live_engine_crops() -> None:
-    from realtime.faces.crops import square_crop
-    from realtime.faces.detector import FaceDetector
+def test_a_training_crop_is_the_live_crop_of_the_same_frame(one_face_clip: Path) -> None:
+    arrays, descriptor = extract_clip(CropExtractor(CONFIG), record(one_face_clip))
+    assert arrays["crops"].shape[1:] == (128, 128, 3) and arrays["landmarks"].shape[1:] == (68, 2)
+    assert descriptor is not None and len(descriptor) == 128
+    first = arrays["segment"] == 0
+    assert list(arrays["frame_index"][first]) == list(range(8))  # the first segment starts the clip, as a stream
+    live = live_faces(one_face_clip, 8)
+    for position in np.flatnonzero(first):
+        (crop,) = live[int(arrays["frame_index"][position])]
+        np.testing.assert_array_equal(arrays["crops"][position], crop.canvas)
+        derived = crop_from_canvas(arrays["crops"][position], arrays["canvas_side"][position], CONFIG.input_size)
+        np.testing.assert_array_equal(derived, crop.crop)
+    # Landmarks sit on the face in the middle of the canvas.
+    centre = arrays["landmarks"][first].mean(axis=1)
+    assert np.abs(centre - 64).max() < 24
 
+
+def test_rotated_phone_clips_are_cut_upright(tmp_path: Path) -> None:
+    clip = rotated_clip(tmp_path, render_face_frames(20))
+    arrays, _ = extract_clip(CropExtractor(CONFIG), record(clip))
+    assert len(arrays["crops"]) >= 8, "the upright face must be found and followed"
+    # Upright: the eyes (36-47) lie above the mouth (48-67) in every crop.
+    landmarks = arrays["landmarks"]
+    assert np.all(landmarks[:, 36:48, 1].mean(axis=1) < landmarks[:, 48:68, 1].mean(axis=1))
+    (crop,) = live_faces(clip, 1)[0]
+    np.testing.assert_array_equal(arrays["crops"][0], crop.canvas)
+
+
+def test_a_second_run_keeps_the_clips_of_the_first(tmp_path: Path, one_face_clip: Path) -> None:
+    out = tmp_path / "cache"
+    first = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
+    clip_file = out / "clips" / f"{first[0]['clip_id']}.npz"
+    written = clip_file.stat().st_mtime_ns
+    again = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
+    assert again == first == read_index(out) and clip_file.stat().st_mtime_ns == written
+
+
+@pytest.mark.slow
+def test_real_footage_gives_a_followed_face_per_segment() -> None:
     path = shared_clip("real", "OpenTalker__video-retalking")
-    record = MediaRecord(Path(path), "real", "video", "none", "test", "test", "g", "i")
-    config = PrepareConfig(crop_size=128, segment_length=4, segments_per_video=2)
-    arrays = extract_clip(CropExtractor(config), record)
-    assert arrays is not None
-    crops, landmarks = arrays["crops"], arrays["landmarks"]
-    assert crops.shape == (8, 128, 128, 3) and crops.dtype == np.uint8
-    assert landmarks.shape == (8, 68, 2)
-    assert list(arrays["segment"]) == [0] * 4 + [1] * 4
-    # Landmarks sit on the face in the middle of the crop.
-    assert np.all((landmarks > 5) & (landmarks < 123))
-    assert np.abs(landmarks.mean(axis=1) - 64).max() < 20
-    first_index = int(arrays["frame_index"][0])
-    frame = next(frame for index, frame in decode_frames(Path(path), {first_index}))
-    face = FaceDetector(model="hog", max_side=config.detector_max_side).detect(frame)[0]
-    np.testing.assert_array_equal(crops[0], square_crop(frame, face.box, config.crop_margin, 128))
+    arrays, descriptor = extract_clip(CropExtractor(CONFIG), record(path))
+    assert set(arrays["segment"]) == {0, 1} and len(arrays["crops"]) >= 12
+    assert descriptor is not None

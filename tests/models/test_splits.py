@@ -1,43 +1,80 @@
-"""Identity-grouped splits: no identity on two sides, unseen methods only in test."""
+"""Splits by person and footage: no identity, footage group or repeated face on two sides; every family held out."""
 
 from __future__ import annotations
 
-from models.data.splits import TEST, assign_splits
+import numpy as np
+
+from models.data.splits import TEST, TRAIN, VAL, assign_splits, manipulation_family, method_name, split_units
 
 
-def entry(clip_id: str, label: str, method: str, identity: str) -> dict:
-    return {"clip_id": clip_id, "label": label, "method": method, "identity": identity}
+def entry(clip_id: str, label: str, method: str, identity: str, group: str = "", descriptor=None) -> dict:
+    return {
+        "clip_id": clip_id,
+        "label": label,
+        "method": method,
+        "identity": identity,
+        "group": group or clip_id,
+        "descriptor": descriptor,
+    }
 
 
-def test_identities_never_cross_splits() -> None:
+def corpus() -> list[dict]:
     entries = []
     for person in range(12):
         for take in range(3):
-            entries.append(entry(f"r{person}_{take}", "real", "none", f"dfl{person}"))
-            entries.append(entry(f"f{person}_{take}", "fake", "face swap: DeepFaceLive x", f"dfl{person}"))
-    entries += [entry(f"solo{i}", "real", "none", f"solo{i}") for i in range(10)]
-    entries += [entry(f"talk{i}", "fake", "talking head: SadTalker", f"talker{i % 2}") for i in range(4)]
+            entries.append(entry(f"r{person}_{take}", "real", "none", f"dfl{person}", f"pair{person}_{take}"))
+            fake = entry(
+                f"f{person}_{take}", "fake", "face swap: DeepFaceLive x", f"celeb{person}", f"pair{person}_{take}"
+            )
+            entries.append(fake)
+    entries += [entry(f"solo{i}", "real", "none", f"solo{i}") for i in range(20)]
+    entries += [entry(f"talk{i}", "fake", "talking head: SadTalker", f"talker{i}") for i in range(10)]
+    entries += [entry(f"lips{i}", "fake", "lip sync: Wav2Lip (fork)", f"speaker{i}") for i in range(5)]
+    return entries
+
+
+def test_identities_and_footage_never_cross_splits() -> None:
+    entries = corpus()
     splits = assign_splits(entries, seed=0)
-    split_of_identity: dict[str, set[str]] = {}
-    for e in entries:
-        split_of_identity.setdefault(e["identity"], set()).add(splits[e["clip_id"]])
-    assert all(len(parts) == 1 for parts in split_of_identity.values())
-    assert all(splits[f"talk{i}"] == TEST for i in range(4))
-    counts = {name: sum(1 for s in splits.values() if s == name) for name in ("train", "val", "test")}
-    assert counts["train"] > counts["val"] > 0
+    for key in ("identity", "group"):
+        sides: dict[str, set[str]] = {}
+        for e in entries:
+            sides.setdefault(e[key], set()).add(splits[e["clip_id"]])
+        assert all(len(parts) == 1 for parts in sides.values()), key
+    # The real half of a demo and its swap share footage, so the swap's celebrity follows the performer.
+    assert splits["r3_1"] == splits["f3_1"]
     assert assign_splits(entries, seed=0) == splits
     assert assign_splits(entries, seed=1) != splits
 
 
-def test_adding_a_seen_method_keeps_earlier_assignments() -> None:
-    entries = []
-    for person in range(12):
-        entries.append(entry(f"r{person}", "real", "none", f"dfl{person}"))
-        entries.append(entry(f"f{person}", "fake", "face swap: DeepFaceLive x", f"dfl{person}"))
-    entries += [entry(f"solo{i}", "real", "none", f"solo{i}") for i in range(10)]
-    entries += [entry(f"talk{i}", "fake", "talking head: SadTalker", f"talker{i}") for i in range(10)]
-    before = assign_splits(entries, seed=0)
-    after = assign_splits(entries, seed=0, seen_methods=("face swap: DeepFaceLive", "talking head: SadTalker"))
-    talkers = {f"talk{i}" for i in range(10)}
-    assert {k: v for k, v in after.items() if k not in talkers} == {k: v for k, v in before.items() if k not in talkers}
-    assert {after[t] for t in talkers} == {"train", "val", "test"}
+def test_every_family_with_enough_units_has_test_and_validation_clips() -> None:
+    entries = corpus()
+    splits = assign_splits(entries, seed=0)
+    for family in ("face swap", "talking head", "lip sync", "real"):
+        members = {splits[e["clip_id"]] for e in entries if manipulation_family(e["method"]) == family}
+        assert {TRAIN, VAL, TEST} <= members, family
+
+
+def test_real_clips_of_one_face_under_two_names_are_one_unit_but_fakes_are_not_joined_by_face() -> None:
+    face = np.random.default_rng(0).normal(size=128).astype(np.float32) * 0.05
+    other = face + 0.02  # within a distance of 0.4: the same person
+    far = np.random.default_rng(1).normal(size=128).astype(np.float32)
+    entries = [
+        entry("a", "real", "none", "ObamaA", descriptor=face.tolist()),
+        entry("b", "real", "none", "obama_b", descriptor=other.tolist()),
+        entry("c", "real", "none", "someone", descriptor=far.tolist()),
+        entry("d", "fake", "face swap: x", "donor", descriptor=face.tolist()),  # a swap showing that face
+    ]
+    units = split_units(entries)
+    assert units["a"] == units["b"] and units["c"] != units["a"] and units["d"] != units["a"]
+
+
+def test_families_and_method_names() -> None:
+    assert manipulation_family("face swap: roop (inswapper_128)") == "face swap"
+    assert manipulation_family("head replacement: DeepFaceLab") == "face swap"
+    assert manipulation_family("talking face: PC-AVS (pose-controllable audio-visual, CVPR 2021)") == "talking head"
+    assert manipulation_family("lip sync: DINet (deformation inpainting, AAAI 2023) (inferred)") == "lip sync"
+    assert manipulation_family("facial reenactment: NeuralTextures (FaceForensics++)") == "reenactment"
+    assert manipulation_family("fully synthesized: StyleGAN2 (FFHQ config-f), shown at 256") == "synthetic image"
+    assert manipulation_family("Face2Face") == "reenactment" and manipulation_family("none") == "real"
+    assert method_name('face swap: DeepFaceLive real-time (DFM model "Kim")') == "face swap: DeepFaceLive real-time"

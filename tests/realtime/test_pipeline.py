@@ -4,20 +4,15 @@ import itertools
 import threading
 import time
 
-from models.registry import load_model
 from realtime.config import EngineConfig
-from realtime.inference import CropScorer, select_device
-from realtime.pipeline import Pipeline
+from realtime.engine import build_engine
 from realtime.sources.av_source import AvSource
 
 
 def build(sources, checkpoint, on_frame=None, **overrides):
-    loaded = load_model(checkpoint)
     verdicts = []
-    config = EngineConfig(device="cpu", torch_threads=1, **overrides)
-    scorer = CropScorer(loaded, select_device("cpu"))
-    pipeline = Pipeline(sources, loaded, scorer, config, verdicts.append, on_frame)
-    return pipeline, verdicts
+    engine = build_engine(EngineConfig(device="cpu", torch_threads=1, runtime="torch", **overrides), checkpoint)
+    return engine.pipeline(sources, verdicts.append, on_frame), verdicts
 
 
 def test_file_produces_sliding_window_verdicts_for_its_face(one_face_clip, small_checkpoint):

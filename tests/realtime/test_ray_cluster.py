@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from realtime.cli import EXIT_USAGE, main
+from app.cli import EXIT_USAGE, main
 from realtime.ray_cluster import ClusterUnreachable, bootstrap_endpoint, probe
 from tests.support.data import REPO_ROOT
 

@@ -25,26 +25,26 @@ def engine_threads() -> Callable[[], list[str]]:
 
 
 @pytest.fixture(scope="session")
-def small_model(small_checkpoint: Path):
-    """The small untrained checkpoint, loaded once, and its CPU scorer."""
-    from models.registry import load_model
-    from realtime.inference import CropScorer, select_device
+def small_engine(small_checkpoint: Path) -> Callable:
+    """Builds engines on the small untrained checkpoint, on the CPU with one thread, as the app builds them."""
+    from realtime.config import EngineConfig
+    from realtime.engine import build_engine
 
-    loaded = load_model(small_checkpoint)
-    return loaded, CropScorer(loaded, select_device("cpu"))
+    def build(**config):
+        return build_engine(EngineConfig(device="cpu", torch_threads=1, **config), small_checkpoint)
+
+    return build
 
 
 @pytest.fixture
-def open_window(qtbot, small_model) -> Iterator[Callable]:
+def open_window(qtbot, small_engine) -> Iterator[Callable]:
     """Opens a MainWindow on a source; at the end closes it and checks that every engine thread ended."""
-    from realtime.config import EngineConfig
     from ui.window import MainWindow, WindowSettings
 
     windows = []
 
     def factory(source: str | None, settings: WindowSettings | None = None, **config) -> MainWindow:
-        loaded, scorer = small_model
-        window = MainWindow(loaded, scorer, EngineConfig(device="cpu", torch_threads=1, **config), settings)
+        window = MainWindow(small_engine(**config), settings)
         qtbot.addWidget(window)
         window.open_source(source)
         window.show()

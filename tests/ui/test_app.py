@@ -15,8 +15,8 @@ import pytest
 from PyQt5.QtCore import QSettings, QTimer
 from PyQt5.QtWidgets import QApplication, QLineEdit
 
+from app.window import run_window_app
 from realtime.config import EngineConfig
-from ui.app import run_window
 from ui.recent import RecentSources
 from ui.source_dialog import SourceDialog
 
@@ -25,11 +25,38 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def test_missing_source_and_missing_model_fail_with_one_line(qapp, capsys, tmp_path, small_checkpoint):
     config = EngineConfig(device="cpu", torch_threads=1)
-    assert run_window(str(tmp_path / "missing.mp4"), small_checkpoint, config) == 1
+    assert run_window_app(str(tmp_path / "missing.mp4"), small_checkpoint, config) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: source not found: {tmp_path / 'missing.mp4'}"
-    assert run_window(None, tmp_path / "missing.pt", config) == 1
+    assert run_window_app(None, tmp_path / "missing.pt", config) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: model checkpoint not found: {tmp_path / 'missing.pt'}"]
+
+
+def test_window_mode_prints_the_summary_line_of_a_headless_run(qapp, capsys, one_face_clip, small_checkpoint):
+    from ui.window import MainWindow
+
+    def close_when_done() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.final_summary is not None:
+                widget.close()
+
+    timer = QTimer()
+    timer.timeout.connect(close_when_done)
+    timer.start(100)
+    safety = QTimer()
+    safety.setSingleShot(True)
+    safety.timeout.connect(QApplication.closeAllWindows)
+    safety.start(60_000)
+    try:
+        code = run_window_app(str(one_face_clip), small_checkpoint, EngineConfig(device="cpu", torch_threads=1))
+    finally:
+        timer.stop()
+        safety.stop()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and [line["type"] for line in lines] == ["summary"]
+    summary = lines[0]
+    assert summary["frames_read"] == 75 and summary["verdict"] == "untrained" and "interrupted" not in summary
+    assert summary["source"] == str(one_face_clip) and summary["model"]["evaluated"] == []
 
 
 def test_source_failing_before_its_first_frame_closes_the_window_with_its_error(qapp, capsys, small_checkpoint):
@@ -38,7 +65,7 @@ def test_source_failing_before_its_first_frame_closes_the_window_with_its_error(
     safety.setSingleShot(True)
     safety.timeout.connect(QApplication.quit)
     safety.start(30_000)
-    code = run_window("webcam:57", small_checkpoint, EngineConfig(device="cpu", torch_threads=1))
+    code = run_window_app("webcam:57", small_checkpoint, EngineConfig(device="cpu", torch_threads=1))
     safety.stop()
     assert code == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: no webcam with index 57")
@@ -108,8 +135,8 @@ def test_recent_sources_keep_the_newest_first_and_never_credentials(qtbot, tmp_p
 def test_sigterm_closes_the_window_and_exits_cleanly(one_face_clip, small_checkpoint):
     script = (
         "import sys; from pathlib import Path; from realtime.config import EngineConfig; "
-        "from ui.app import run_window; "
-        "sys.exit(run_window(sys.argv[1], Path(sys.argv[2]), EngineConfig(device='cpu', realtime=True)))"
+        "from app.window import run_window_app; "
+        "sys.exit(run_window_app(sys.argv[1], Path(sys.argv[2]), EngineConfig(device='cpu', realtime=True)))"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     process = subprocess.Popen(

@@ -18,13 +18,12 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QApplication
 
-from realtime.cli import build_parser, config_from_args
+from app.cli import build_parser, config_from_args
+from app.streams import run_grid_streams
 from realtime.colors import RED, score_color
-from realtime.config import EngineConfig
 from realtime.multistream.config import AlertSettings, StreamSettings
 from realtime.pipeline import JOIN_TIMEOUT_S
 from ui.grid import QUIET_BORDER, StreamTile
-from ui.grid_app import run_grid
 from ui.grid_session import GridSession
 from ui.grid_window import GridWindow
 
@@ -77,7 +76,7 @@ def run_grid_polling(args: argparse.Namespace, poll: Callable[[], None], every_m
     safety.timeout.connect(QApplication.closeAllWindows)
     safety.start(30_000)
     try:
-        return run_grid(args, config_from_args(args))
+        return run_grid_streams(args, config_from_args(args))
     finally:
         timer.stop()
         safety.stop()
@@ -89,14 +88,13 @@ def border_color(tile: StreamTile) -> tuple[int, ...]:
 
 
 @pytest.fixture
-def open_grid(qtbot, small_model) -> Iterator[Callable[..., GridWindow]]:
+def open_grid(qtbot, small_engine) -> Iterator[Callable[..., GridWindow]]:
     """Starts a GridWindow on streams (JSON lines into ``window.out``); at the end closes it and checks the threads."""
     windows: list[GridWindow] = []
 
     def factory(streams: list[StreamSettings], **config) -> GridWindow:
-        loaded, scorer = small_model
         out = io.StringIO()
-        session = GridSession(streams, loaded, scorer, EngineConfig(device="cpu", torch_threads=1, **config), out)
+        session = GridSession(streams, small_engine(**config), out)
         window = GridWindow(session)
         window.out = out
         qtbot.addWidget(window)
@@ -133,10 +131,11 @@ def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbo
     alerts = [json.loads(line) for line in window.out.getvalue().splitlines() if '"type": "alert"' in line]
     assert [(a["stream"], a["track_id"], a["windows_above"]) for a in alerts] == [("hot", 1, 2)]
     entry = window.alert_list.item(0)
-    stream_line, face_line = entry.text().split("\n")
+    stream_line, face_line, verdict_line = entry.text().split("\n")
     assert (
         stream_line.endswith("  hot") and face_line == f"face #1  p_fake {alerts[0]['p_fake']:.2f}  (2 windows ≥ 0.01)"
     )
+    assert verdict_line == f"so far: {alerts[0]['headline']}" and alerts[0]["verdict"] == "untrained"
     assert not entry.icon().isNull()  # the face's thumbnail
     qtbot.mouseClick(hot.video, Qt.LeftButton)  # acknowledges the alert
     assert not hot.alerting and border_color(hot) == QUIET_BORDER
@@ -250,7 +249,7 @@ def test_run_grid_refuses_usage_mistakes_before_loading_anything(qapp, capsys, t
     streams_file.write_text("- {name: a, source: x.mp4, threshold: 2}\n")
     args = build_parser().parse_args(["--streams", str(streams_file)])
     before = QApplication.topLevelWidgets()
-    assert run_grid(args, config_from_args(args)) == 2
+    assert run_grid_streams(args, config_from_args(args)) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "threshold must be" in err and err.count("\n") == 1
     assert QApplication.topLevelWidgets() == before  # no window opened
@@ -278,3 +277,37 @@ def test_sigterm_closes_the_grid_and_prints_interrupted_summaries(
     summaries = [r for r in map(json.loads, capsys.readouterr().out.splitlines()) if r["type"] == "summary"]
     assert [(s["stream"], s.get("interrupted")) for s in summaries] == [("a", True), ("b", True)]
     assert all(0 < s["frames_analyzed"] < 75 and s["windows_scored"] > 0 for s in summaries)
+
+
+def test_a_stream_that_ended_keeps_its_final_verdict_and_is_not_interrupted_on_close(
+    qtbot, tmp_path, trained_small_checkpoint
+):
+    from realtime.config import EngineConfig
+    from realtime.engine import build_engine
+    from realtime.sources.demo import render_face_frames, write_video
+
+    short = write_video(tmp_path / "short.mp4", render_face_frames(25))  # 1 s
+    long = write_video(tmp_path / "long.mp4", render_face_frames(250))  # 10 s
+    engine = build_engine(EngineConfig(device="cpu", torch_threads=1, realtime=True), trained_small_checkpoint)
+    out = io.StringIO()
+    session = GridSession([StreamSettings("short", str(short)), StreamSettings("long", str(long))], engine, out)
+    window = GridWindow(session)
+    qtbot.addWidget(window)
+    session.start()
+    window.show()
+    tile = window.tiles["short"]
+    try:
+        qtbot.waitUntil(lambda: tile.ended and tile.bar.text is not None and scored(tile, 1), timeout=WAIT_MS)
+        assert session.running  # the long stream goes on
+        qtbot.wait(2500)  # past the couple of seconds after which a live score counts as stale
+        window.refresh()
+        judged = session.sinks.judgement("short")
+        assert judged.verdict in ("real", "uncertain", "fake") and tile.bar.text.startswith(judged.headline)
+        assert "video score" in tile.bar.text and tile.bar.value == pytest.approx(session.sinks.video_p_fake("short"))
+        assert scored(tile, 1)  # the last frame's box carries the score of the windows that came after it
+    finally:
+        window.close()
+    session.finish(interrupted=window.closed_while_running)
+    summaries = {r["stream"]: r for r in map(json.loads, out.getvalue().splitlines()) if r["type"] == "summary"}
+    assert "interrupted" not in summaries["short"] and summaries["long"]["interrupted"] is True
+    assert summaries["short"]["headline"] == judged.headline

@@ -7,14 +7,14 @@ import threading
 import numpy as np
 import pytest
 
+from faces.geometry import Box
+from realtime.alerts import AlertPolicy, AlertRule
 from realtime.colors import AMBER, GREEN, RED, score_color
-from realtime.faces.geometry import Box
 from realtime.frames import AnalyzedFrame, Frame, TrackedFace, Verdict
 from realtime.playback import FilePlayback
 from realtime.results import ResultStore
 from realtime.sources.av_source import AvSource
 from realtime.sources.demo import render_face_frames
-from ui.alerts import AlertMonitor
 
 
 def verdict(track_id: int, last_frame: int, p_fake: float, fps: float = 25.0, window: int = 8) -> Verdict:
@@ -56,7 +56,7 @@ def test_store_forgets_the_oldest_frames_past_its_bound():
 
 
 def test_alert_needs_the_hold_time_above_threshold_and_fires_once_per_episode():
-    monitor = AlertMonitor(threshold=0.5, hold_s=0.5)
+    monitor = AlertPolicy(AlertRule(threshold=0.5, hold_s=0.5))
     scores = [
         0.6,
         0.7,
@@ -80,7 +80,7 @@ def test_alert_needs_the_hold_time_above_threshold_and_fires_once_per_episode():
     first = alerts[0][1]
     assert first.since_pts_s == pytest.approx(10 / 25) and first.at_pts_s - first.since_pts_s >= 0.5
     assert first.p_fake == 0.9 and first.frame_index == 25
-    other = AlertMonitor(threshold=0.5, hold_s=0.0)
+    other = AlertPolicy(AlertRule(threshold=0.5, hold_s=0.0))
     assert other.observe(verdict(2, 7, 0.49)) is None and other.observe(verdict(2, 10, 0.5)) is not None
 
 

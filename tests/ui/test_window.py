@@ -168,9 +168,21 @@ def test_live_source_shows_analysed_frames_and_closes_with_threads_joined(
     assert window.session.running and engine_threads()
     window._refresh_status()
     status = window.status_label.text()
-    assert re.search(
-        r"source [\d.]+ fps  \|  analysis [\d.]+ fps  \|  dropped \d+  \|  latency \d+ ms  \|  device cpu", status
-    )
+    # The window's engine is the engine every entry point builds: ONNX Runtime on the CPU.
+    figures = r"source [\d.]+ fps  \|  analysis [\d.]+ fps  \|  dropped \d+  \|  latency \d+ ms"
+    assert re.search(figures + r"  \|  cpu · onnxruntime", status)
+    assert window.engine.runtime == "onnxruntime"
     started = time.monotonic()
     window.close()
     assert not engine_threads() and time.monotonic() - started < 3.0
+
+
+def test_the_window_opens_network_streams_with_the_reconnect_policy_of_the_flags(small_engine):
+    from realtime.sources.reconnect import ReconnectingSource
+    from ui.session import AnalysisSession
+
+    engine = small_engine(reconnect_attempts=7, reconnect_max_delay_s=3.0)
+    session = AnalysisSession("rtsp://127.0.0.1:9/camera", engine)  # built, never started: nothing connects
+    assert isinstance(session.source, ReconnectingSource)
+    assert (session.source.policy.max_attempts, session.source.policy.max_delay_s) == (7, 3.0)
+    assert session.close()

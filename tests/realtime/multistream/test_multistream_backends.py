@@ -11,7 +11,7 @@ import pytest
 
 from models.registry import load_model
 from realtime.config import EngineConfig
-from realtime.inference import make_scorer, select_device
+from realtime.engine import build_engine
 from realtime.multistream.config import StreamSettings
 from realtime.multistream.local import ThreadStreams
 from realtime.multistream.sinks import StreamSinks
@@ -83,11 +83,9 @@ def streams(one_face_clip, two_face_clip, rtsp_server):
 
 @pytest.fixture(scope="module")
 def threads_run(streams, small_checkpoint):
-    loaded = load_model(small_checkpoint)
-    config = engine_config()
-    scorer = make_scorer(loaded, select_device("cpu"), "torch", 1, small_checkpoint.parent)
-    sinks = RecordingSinks(streams, loaded)
-    stats = run(ThreadStreams(streams, loaded, scorer, config, sinks), sinks)
+    engine = build_engine(engine_config(), small_checkpoint)
+    sinks = RecordingSinks(streams, engine.detector)
+    stats = run(ThreadStreams(streams, engine, sinks), sinks)
     return sinks, stats
 
 

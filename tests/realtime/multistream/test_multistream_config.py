@@ -2,8 +2,8 @@
 
 import pytest
 
-from realtime.cli import build_parser, config_from_args
-from realtime.multistream.cli import EXIT_USAGE, run_streams
+from app.cli import build_parser, config_from_args
+from app.streams import EXIT_USAGE, run_streams
 from realtime.multistream.config import AlertSettings, StreamsConfigError, load_streams
 
 

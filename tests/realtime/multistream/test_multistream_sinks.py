@@ -4,24 +4,30 @@ import io
 import json
 import sys
 
+from realtime.alerts import AlertPolicy
 from realtime.frames import Verdict
 from realtime.multistream.config import AlertSettings, StreamSettings
-from realtime.multistream.sinks import AlertTracker, StreamSinks
+from realtime.multistream.sinks import StreamSinks, alert_rule
 from realtime.multistream.status import StatusBoard
 from realtime.output import JsonLinesWriter
 
 
-def verdict(source, p_fake, track_id=1, last_frame=10):
-    return Verdict(source, track_id, last_frame - 7, last_frame, 0.0, 0.4, 8, p_fake, "fake", 30.0)
+def verdict(source, p_fake, track_id=1, last_frame=10, at_s=0.4):
+    return Verdict(source, track_id, last_frame - 7, last_frame, at_s - 0.3, at_s, 8, p_fake, "fake", 30.0)
 
 
 def test_alert_needs_consecutive_windows_and_respects_the_cooldown():
-    tracker = AlertTracker(AlertSettings(min_windows=3, cooldown_s=10.0), threshold=0.5)
-    assert [tracker.observe(verdict("a", p), now=0.0) for p in (0.6, 0.7, 0.2, 0.6, 0.6)] == [0, 0, 0, 0, 0]
-    assert tracker.observe(verdict("a", 0.9), now=1.0) == 3
-    assert tracker.observe(verdict("a", 0.9), now=5.0) == 0  # still suspicious, but cooling down
-    assert tracker.observe(verdict("a", 0.9, track_id=2), now=12.0) == 0  # another face starts its own count
-    assert tracker.observe(verdict("a", 0.9), now=12.0) == 5
+    policy = AlertPolicy(alert_rule(AlertSettings(min_windows=3, cooldown_s=10.0), threshold=0.5))
+
+    def windows_above(p_fake: float, at_s: float, track_id: int = 1) -> int:
+        alert = policy.observe(verdict("a", p_fake, track_id, at_s=at_s))
+        return alert.windows if alert else 0
+
+    assert [windows_above(p, 0.1 * i) for i, p in enumerate((0.6, 0.7, 0.2, 0.6, 0.6))] == [0, 0, 0, 0, 0]
+    assert windows_above(0.9, 1.0) == 3
+    assert windows_above(0.9, 5.0) == 0  # still suspicious, but cooling down
+    assert windows_above(0.9, 12.0, track_id=2) == 0  # another face starts its own count
+    assert windows_above(0.9, 12.0) == 5  # the same face, still suspicious, alerts again after the cooldown
 
 
 def test_lines_are_tagged_labelled_per_stream_and_alerts_run_their_command(tmp_path):
@@ -63,8 +69,33 @@ def test_the_status_table_shows_fps_latency_faces_max_p_fake_and_alerts():
     board.alert("lobby")
     board.state("door", "reconnecting")
     header, lobby, door = board.render().splitlines()
-    assert header.split() == ["stream", "state", "fps", "latency_ms", "faces", "max_p_fake", "alerts"]
-    name, state, fps, latency, faces, p_fake, alerts = lobby.split()
+    columns = ["stream", "state", "fps", "latency_ms", "faces", "max_p_fake", "alerts", "verdict", "so", "far"]
+    assert header.split() == columns
+    name, state, fps, latency, faces, p_fake, alerts, verdict_so_far = lobby.split()
     assert (name, state, latency, faces, p_fake, alerts) == ("lobby", "running", "30", "2", "0.750", "1")
+    assert verdict_so_far == "-"  # a board without sinks has no judge
     assert float(fps) > 30  # 30 frames in the few milliseconds since the previous render
-    assert door.split()[:2] == ["door", "reconnecting"] and door.split()[-2:] == ["-", "0"]
+    assert door.split()[:2] == ["door", "reconnecting"] and door.split()[-3:] == ["-", "0", "-"]
+
+
+def test_the_table_and_alerts_say_each_streams_verdict_so_far_with_the_one_rule(tmp_path):
+    streams = [
+        StreamSettings("lobby", "lobby.mp4", threshold=0.8, alert=AlertSettings(min_windows=1)),
+        StreamSettings("door", "door.mp4", threshold=0.8),
+    ]
+    out = io.StringIO()
+    board = StatusBoard(["lobby", "door"])
+    sinks = StreamSinks(streams, JsonLinesWriter(out), trained=True, engine_threshold=0.5, board=board)
+    sinks.verdict(verdict("lobby", 0.2, at_s=0.4))
+    sinks.verdict(verdict("lobby", 0.9, last_frame=40, at_s=1.6))  # one window reached 0.8; the mean did not
+    sinks.verdict(verdict("door", 0.3))
+    figures = board.snapshot()
+    assert figures["lobby"].judgement.verdict == "uncertain" and figures["door"].judgement.verdict == "real"
+    assert figures["lobby"].judgement.headline == "Uncertain: 1 suspicious moment (max 90%)"
+    assert figures["lobby"].video_p_fake == 0.55
+    table = board.render()
+    assert "Uncertain: 1 suspicious moment (max 90%)" in table and "Likely real" in table
+    alert = next(json.loads(line) for line in out.getvalue().splitlines() if '"alert"' in line)
+    assert (alert["verdict"], alert["headline"]) == ("uncertain", "Uncertain: 1 suspicious moment (max 90%)")
+    assert alert["text"] == "face #1 suspicious since 1.6 s, 1 window (90%)"
+    sinks.close()

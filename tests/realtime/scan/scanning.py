@@ -12,18 +12,13 @@ from realtime.config import EngineConfig
 def make_scanner(checkpoint: Path, explanations: int = 2, **overrides):
     """A Scanner on the CPU with one thread, its scorer built as run_scan builds it."""
     from models.checkpoint import file_sha256
-    from models.registry import load_model
-    from realtime.inference import make_scorer, select_device
+    from realtime.engine import build_engine
     from realtime.scan.report_json import ModelIdentity
     from realtime.scan.runner import Scanner
 
-    loaded = load_model(checkpoint)
-    identity = ModelIdentity(loaded.source, file_sha256(checkpoint), loaded.spec)
-    from realtime.sources.demo import demo_cache_dir
-
-    config = EngineConfig(device="cpu", torch_threads=1, **overrides)
-    scorer = make_scorer(loaded, select_device("cpu"), config.runtime, 1, demo_cache_dir() / "onnx")
-    return Scanner(loaded, scorer, identity, config, explanations)
+    engine = build_engine(EngineConfig(device="cpu", torch_threads=1, **overrides), checkpoint, for_scan=True)
+    identity = ModelIdentity(engine.model_source, file_sha256(checkpoint), engine.spec)
+    return Scanner(engine, identity, explanations)
 
 
 def comparable(path: Path) -> str:

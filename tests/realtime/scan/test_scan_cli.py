@@ -7,9 +7,8 @@ import io
 
 import pytest
 
-from realtime.cli import build_parser, config_from_args
-from realtime.config import EngineConfig
-from realtime.scan.cli import add_scan_arguments, run_scan, scan_engine_config
+from app.cli import build_parser, config_from_args
+from app.scan import add_scan_arguments, run_scan
 from realtime.scan.progress import ProgressBar
 
 
@@ -68,10 +67,3 @@ def test_progress_bar_draws_only_on_a_terminal():
     assert piped.getvalue() == ""
     drawn = terminal.getvalue()
     assert "[#####-----]  50%" in drawn and "1/2 clip.mp4" in drawn and drawn.endswith("\r\x1b[K")
-
-
-def test_scan_engine_config_scores_one_crop_per_pass_on_cpu_only():
-    config = EngineConfig(stride=4, sample_every=2)
-    on_cpu = scan_engine_config(config, "cpu")
-    assert (on_cpu.sample_every, on_cpu.max_batch, on_cpu.stride) == (2, 1, 4)
-    assert scan_engine_config(config, "cuda") == config  # GPUs keep their batches

@@ -9,9 +9,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from faces.crops import FaceImages
 from models.checkpoint import ModelSpec
 from realtime.frames import Verdict
-from realtime.scan.explain import GradCam, contiguous_runs, pick_windows, read_crops, read_crops_seeking
+from realtime.scan.explain import contiguous_runs, pick_windows, read_crops, read_crops_seeking
+from realtime.scan.gradcam import GradCam
 from realtime.sources.av_source import AvSource
 
 
@@ -43,6 +45,7 @@ def test_grad_cam_lights_up_the_region_that_raises_the_score():
     model = RedDetector()
     before = [p.clone() for p in model.parameters()]
     cam = GradCam(model, spec, torch.device("cpu"))
+    crops = [FaceImages(crop) for crop in crops]
     heat = cam(crops, explained=(0, 1))
     assert cam(crops).shape == (1, 64, 64) and np.allclose(cam(crops)[0], heat[1] / heat[1].max(), atol=1e-5)
     assert heat.shape == (2, 64, 64) and heat.min() >= 0.0 and heat.max() <= 1.0 and heat.max() > 0.9
@@ -71,13 +74,14 @@ def test_pick_windows_takes_the_highest_scores_without_overlap_within_a_face():
 def test_grad_cam_with_engine_features_matches_its_own_backbone():
     spec = ModelSpec(input_size=32, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     rng = np.random.default_rng(3)
-    crops = [rng.integers(0, 255, (32, 32, 3), dtype=np.uint8) for _ in range(4)]
+    crops = [FaceImages(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)) for _ in range(4)]
     model = RedDetector()
 
     @torch.inference_mode()
-    def engine_embed(batch: list[np.ndarray]) -> torch.Tensor:
+    def engine_embed(batch: list[np.ndarray], canvases: list[np.ndarray] | None) -> np.ndarray:
+        assert canvases is None  # this detector reads crops only
         tensor = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).float().div(255.0)
-        return model.embed(tensor)
+        return model.embed(tensor).numpy()
 
     own = GradCam(model, spec, torch.device("cpu"))(crops, explained=(1, 3))
     engine = GradCam(model, spec, torch.device("cpu"), engine_embed)(crops, explained=(1, 3))
@@ -97,8 +101,8 @@ def test_seeking_reader_cuts_the_same_crops_as_decoding_from_the_start(one_face_
     sequential = read_crops(one_face_clip, wanted, spec)
     seeking = read_crops_seeking(one_face_clip, wanted, times, first_pts_s, spec)
     assert seeking is not None and seeking.keys() == sequential.keys() and len(seeking) == 12
-    for key, crop in sequential.items():
-        np.testing.assert_array_equal(seeking[key], crop)
+    for key, faces in sequential.items():
+        np.testing.assert_array_equal(seeking[key].crop, faces.crop)
     half_frame_off = {index: t + 0.02 for index, t in times.items()}
     assert read_crops_seeking(one_face_clip, wanted, half_frame_off, first_pts_s, spec) is None
     assert contiguous_runs([1, 2, 3, 50, 51]) == [[1, 2, 3], [50, 51]]

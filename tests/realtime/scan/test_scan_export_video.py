@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import struct
-
 import av
 import cv2
 import numpy as np
 
+from faces.detector import FaceDetector
 from realtime.colors import RED
-from realtime.faces.detector import FaceDetector
 from realtime.scan import report_json
 from realtime.scan.export_video import export_video
 from realtime.scan.images import decode_png_base64
 from realtime.scan.reports import report_paths
 from realtime.sources.demo import render_face_frames, write_video
 from tests.realtime.scan.scanning import make_scanner
+from tests.support.rotated import rotated_clip
 
 
 def decode(path):
@@ -71,14 +70,7 @@ def test_export_keeps_frames_and_audio_and_draws_the_score_colour_at_the_face(
 
 def test_export_of_a_rotated_phone_clip_is_upright_with_boxes_on_the_face(small_checkpoint, tmp_path):
     upright = render_face_frames(30)  # 360 x 640
-    # Stored a quarter turn counter-clockwise with a display matrix turning it back (as phones do).
-    clip = write_video(tmp_path / "stored.mp4", [np.ascontiguousarray(np.rot90(image, 1)) for image in upright])
-    data = bytearray(clip.read_bytes())
-    identity = struct.pack(">9i", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    matrix_at = data.index(identity, data.index(b"tkhd"))
-    data[matrix_at : matrix_at + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
-    rotated = tmp_path / "rotated.mp4"
-    rotated.write_bytes(bytes(data))
+    rotated = rotated_clip(tmp_path, upright)
 
     scanner = make_scanner(small_checkpoint, explanations=1, threshold=0.01)
     outcome = scanner.scan(rotated, report_paths(rotated, tmp_path))

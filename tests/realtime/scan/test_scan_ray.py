@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from realtime.cli import build_parser, config_from_args
-from realtime.scan.cli import run_scan
+from app.cli import build_parser, config_from_args
+from app.scan import run_scan
 from realtime.scan.index import INDEX_JSON
 from realtime.sources.demo import render_face_frames, write_video
 from tests.realtime.scan.scanning import comparable, report_files
@@ -106,14 +106,15 @@ def test_a_damaged_file_fails_alone_with_the_local_scan_exit_code(
 
 
 def test_each_worker_process_loads_the_model_once(folder, small_checkpoint, local_ray, tmp_path):
+    from app.scan_common import load_scan_model
     from realtime.config import EngineConfig
-    from realtime.scan.cli import load_scan_model
     from realtime.scan.ray_scan import RayFolderScan, TaskResources
     from realtime.scan.ray_task import ScanJob
     from realtime.scan.reports import report_paths
 
-    loaded, identity = load_scan_model(small_checkpoint)
-    job = ScanJob([local_ray.put(loaded)], identity, EngineConfig(torch_threads=1, stride=4), 0, 1)
+    config = EngineConfig(torch_threads=1, stride=4)
+    detector, identity = load_scan_model(small_checkpoint, config)
+    job = ScanJob([local_ray.put(detector)], identity, config, 0, 1)
     videos = sorted(folder.glob("*.mp4")) * 2  # six tasks on two CPUs
     files = [(video, report_paths(video, tmp_path / str(n))) for n, video in enumerate(videos)]
     scan = RayFolderScan(job, {}, TaskResources(cpus=1), rescan=True, on_outcome=lambda outcome: None)

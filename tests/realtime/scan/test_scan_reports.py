@@ -44,7 +44,7 @@ def test_json_report_follows_the_schema_and_describes_the_file(one_face_scan, on
 def test_schema_rejects_what_it_should(one_face_scan):
     report = load(one_face_scan.paths.json)
     broken = [
-        {**report, "schema_version": 2},
+        {**report, "schema_version": report_json.SCHEMA_VERSION + 1},
         {**report, "result": {**report["result"], "verdict": "maybe"}},
         {**report, "file": {k: v for k, v in report["file"].items() if k != "sha256"}},
         {**report, "tracks": [{**report["tracks"][0], "max_p_fake": 1.5}]},
@@ -70,9 +70,8 @@ def rebuilt_at(outcome, checkpoint, threshold):
     spec, _ = read_checkpoint(checkpoint)
     identity = report_json.ModelIdentity(str(checkpoint), None, spec)
     result = replace(outcome.result, threshold=threshold)
-    return report_json.build_report(
-        probe(outcome.video), identity, outcome.report["settings"], result, [], "cpu", "torch"
-    )
+    settings = {**outcome.report["settings"], "threshold": threshold}
+    return report_json.build_report(probe(outcome.video), identity, settings, result, [], "cpu", "torch")
 
 
 def test_segments_follow_the_scores(one_face_scan, small_checkpoint):
@@ -115,7 +114,8 @@ def test_csv_holds_every_window_and_srt_every_segment(one_face_scan, small_check
     for row, (track_id, window) in zip(rows, windows, strict=True):
         assert int(row["track_id"]) == track_id and int(row["last_frame"]) == window["last_frame"]
         assert float(row["p_fake"]) == pytest.approx(window["p_fake"], abs=1e-4)
-        assert row["suspicious"] == str(int(window["p_fake"] >= report["result"]["threshold"]))
+        assert row["suspicious"] == str(int(window["p_fake"] >= report["settings"]["threshold"]))
+        assert row["video_verdict"] == report["result"]["verdict"]
     cues = re.findall(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)\n", report_srt(report))
     segments = report["result"]["suspicious_segments"]
     assert len(cues) == len(segments)

@@ -55,9 +55,14 @@ def test_sigterm_stops_after_the_current_file_with_one_error_line(folder, small_
     process = subprocess.Popen(
         scan_command(folder, out, small_checkpoint), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    wait_for(out / "a.deepfake.json", process)
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        wait_for(out / "a.deepfake.json", process)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # a failed wait must not leave the scan running after the test
+            process.kill()
+            process.communicate()
     assert process.returncode == 1
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert errors == [errors[-1]] and "interrupted" in errors[0] and "Traceback" not in stderr

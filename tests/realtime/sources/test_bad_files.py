@@ -1,6 +1,5 @@
 """Broken and unusual video files: a clear one-line error or a documented best effort."""
 
-import struct
 import threading
 from fractions import Fraction
 
@@ -9,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.faces.detector import FaceDetector
+from faces.detector import FaceDetector
 from realtime.sources.av_source import AvSource
 from realtime.sources.demo import portrait, render_face_frames, write_video
+from tests.support.rotated import rotated_clip
 from tests.test_run_live import records, run_live
 
 
@@ -127,17 +127,8 @@ def test_4k_frames_are_downscaled_for_detection_and_the_face_found(tmp_path):
 
 def test_rotation_metadata_is_applied_like_a_player_does(tmp_path):
     upright = render_face_frames(5)  # 360 x 640
-    # Store frames turned a quarter counter-clockwise, as a phone does, and mark the track to be
-    # shown turned a quarter clockwise: matrix (a, b, c, d) = (0, 1, -1, 0) in 16.16 fixed point.
+    rotated = rotated_clip(tmp_path, upright)
     stored = [np.ascontiguousarray(np.rot90(image, 1)) for image in upright]
-    clip = write_video(tmp_path / "portrait.mp4", stored)
-    data = bytearray(clip.read_bytes())
-    identity = struct.pack(">9i", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    quarter_clockwise = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
-    matrix_at = data.index(identity, data.index(b"tkhd"))
-    data[matrix_at : matrix_at + 36] = quarter_clockwise
-    rotated = tmp_path / "rotated.mp4"
-    rotated.write_bytes(bytes(data))
     _, decoded = decode_all(rotated)
     assert decoded[0].image.shape == (360, 640, 3)
     assert FaceDetector().detect(decoded[2].image), "the face is not upright after applying the rotation"

@@ -1,0 +1,275 @@
+"""Command line: parse arguments, build the pipeline, run headless and print JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.argtypes import non_negative_int, positive_float, positive_int, probability
+from app.parser import Parser
+from app.scan import add_scan_arguments, run_scan
+from app.startup import announce_loading, folder_without_scan_error, model_file_error
+from app.streams import add_streams_arguments, run_grid_streams, run_streams
+from app.window import run_window_app
+from realtime.config import EngineConfig
+from realtime.signals import StopOnSignals
+from realtime.sources.factory import SOURCE_FORMS
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = EngineConfig()
+    parser = Parser(
+        prog="run_live.py",
+        description="Live deepfake analysis of faces in videos, streams, webcams, screen regions and images.",
+    )
+    parser.add_argument("--source", help=f"what to analyse: {SOURCE_FORMS}; default: the built-in demo clip")
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="print JSON lines instead of opening the window (the default when there is no display)",
+    )
+    parser.add_argument("--model", type=Path, help="checkpoint file; default: the shipped detector")
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default=defaults.device,
+        help="where the model runs; auto: a CUDA GPU when present, else the CPU",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=["auto", "torch", "onnx"],
+        default=defaults.runtime,
+        help="backbone runtime; auto: ONNX Runtime on cpu (2-4x faster), torch on cuda",
+    )
+    parser.add_argument("--window", type=positive_int, help="frames per window (default: the checkpoint's)")
+    parser.add_argument("--stride", type=positive_int, default=defaults.stride, help="new frames between windows")
+    parser.add_argument(
+        "--detect-every",
+        type=positive_int,
+        default=defaults.detect_every,
+        metavar="N",
+        help="run the face detector every N frames and track faces in between",
+    )
+    parser.add_argument(
+        "--detector",
+        choices=["hog", "cnn"],
+        default=defaults.detector_model,
+        help="dlib face detector: hog (fast) or cnn (accurate, about 1 s per frame on a CPU)",
+    )
+    parser.add_argument(
+        "--detect-max-side",
+        type=positive_int,
+        default=defaults.detect_max_side,
+        metavar="PX",
+        help="downscale frames to this longer side for detection (raise it for small faces)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=probability,
+        metavar="P",
+        help="a window whose p_fake reaches P (at or above it) is suspicious (default: the checkpoint's)",
+    )
+    parser.add_argument(
+        "--max-faces", type=positive_int, default=defaults.max_faces, help="follow at most N faces per source"
+    )
+    parser.add_argument("--realtime", action="store_true", help="pace a file like a live feed (may drop frames)")
+    parser.add_argument(
+        "--sample-every",
+        type=positive_int,
+        default=defaults.sample_every,
+        metavar="N",
+        help="analyse every Nth frame of a video file (default: every frame)",
+    )
+    parser.add_argument(
+        "--reconnect-attempts",
+        type=non_negative_int,
+        default=defaults.reconnect_attempts,
+        metavar="N",
+        help="failed reconnects in a row before giving up on a network stream (0: never reconnect)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=positive_float,
+        default=defaults.read_timeout_s,
+        metavar="S",
+        help="seconds without data after which a network stream counts as broken",
+    )
+    parser.add_argument(
+        "--fail-on-interrupt",
+        action="store_true",
+        help="exit with status 130 after Ctrl-C/SIGTERM (default 0: the summary is still complete)",
+    )
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for inference (default: cores - 1)")
+    add_scan_arguments(parser)
+    add_streams_arguments(parser)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EngineConfig:
+    return EngineConfig(
+        device=args.device,
+        runtime=args.runtime,
+        window=args.window,
+        stride=args.stride,
+        threshold=args.threshold,
+        detect_every=args.detect_every,
+        detector_model=args.detector,
+        detect_max_side=args.detect_max_side,
+        max_faces=args.max_faces,
+        realtime=args.realtime,
+        sample_every=args.sample_every,
+        read_timeout_s=args.read_timeout,
+        reconnect_attempts=args.reconnect_attempts,
+        torch_threads=args.threads or 0,
+    )
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+EXIT_INTERRUPTED = 130
+
+
+def _file_only_flags_error(args: argparse.Namespace) -> str | None:
+    """Flags that only make sense for video files, given with another kind of source."""
+    live_source = args.source is not None and ("://" in args.source or args.source.startswith(("webcam:", "screen:")))
+    if live_source and args.realtime:
+        return "--realtime paces video files; live sources are real time already"
+    if live_source and args.sample_every > 1:
+        return "--sample-every thins video files; live sources drop what analysis cannot keep up with"
+    return None
+
+
+def _backend_flags_error(args: argparse.Namespace) -> str | None:
+    """--streams, --scan, --backend and --address given in a combination that means nothing."""
+    from realtime.ray_cluster import bootstrap_endpoint
+
+    if args.streams and args.scan:
+        return "--streams and --scan are exclusive: run them separately"
+    if args.backend == "ray" and not (args.streams or args.scan):
+        return "--backend ray runs --streams FILE or --scan on Ray; add one of them"
+    if args.address and args.backend != "ray":
+        return "--address names a Ray cluster; it needs --backend ray"
+    if args.address:
+        try:
+            bootstrap_endpoint(args.address)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    conflict = _file_only_flags_error(args)
+    if conflict:
+        parser.error(conflict)
+    if args.export_video is not None and not args.scan:
+        if args.streams:
+            return fail("--export-video writes one scanned file; it does not apply to --streams", EXIT_USAGE)
+        args.scan = True  # an annotated video needs the whole-file scan; say so rather than ignore the flag
+        print("note: --export-video implies --scan", file=sys.stderr, flush=True)
+    backend_error = _backend_flags_error(args)
+    if backend_error:
+        return fail(backend_error, EXIT_USAGE)
+    if not args.scan and not args.streams:
+        folder_error = folder_without_scan_error(args.source)
+        if folder_error:
+            return fail(folder_error, EXIT_USAGE)
+    model_error = model_file_error(args.model)
+    if model_error:
+        return fail(model_error)
+    config = config_from_args(args)
+    if args.streams:
+        if args.backend == "threads" and not args.headless and _display_available():
+            return run_grid_streams(args, config)  # PyQt5 loads only when a window will open
+        return run_streams(args, config)
+    if args.scan:
+        return run_scan(args.source, args.model, config, args)
+    if not args.headless and _display_available():
+        return run_window_app(args.source, args.model, config)
+    return run_headless(args.source, args.model, config, args.fail_on_interrupt)
+
+
+def _display_available() -> bool:
+    """A window can open: an X or Wayland display is set."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_headless(
+    source_spec: str | None, model_path: Path | None, config: EngineConfig, fail_on_interrupt: bool = False
+) -> int:
+    """Analyses one source, printing verdicts and a summary as JSON lines; returns the exit code."""
+    # Heavy imports after argument parsing so --help and usage errors answer at once.
+    from realtime.engine import EngineError, build_engine
+    from realtime.output import JsonLinesWriter, summary_record, verdict_record
+    from realtime.sources.base import SourceError
+    from realtime.sources.factory import open_configured_source
+    from realtime.summary import VerdictSummary
+
+    writer = JsonLinesWriter()
+
+    def on_status(record: dict) -> None:  # runs on the capture thread
+        writer.write({"type": "status", "source": source.name, **record})
+        if record["event"] == "reconnecting":
+            print(
+                f"warning: {source.name}: {record['reason']}; reconnecting in {record['retry_in_s']} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        source = open_configured_source(config, source_spec, on_status)
+        announce_loading(model_path)
+        engine = build_engine(config, model_path)
+    except (SourceError, EngineError) as exc:
+        return fail(str(exc))
+    summary = VerdictSummary()
+    trained = engine.spec.trained
+
+    def on_verdict(verdict) -> None:  # runs on the inference thread
+        summary.add(verdict)
+        writer.write(verdict_record(verdict, trained))
+
+    pipeline = engine.pipeline([source], on_verdict)
+    started = time.monotonic()
+    with StopOnSignals(pipeline.stop) as signals:
+        try:
+            pipeline.start()
+            pipeline.wait()
+        finally:
+            pipeline.stop()
+            pipeline.join()
+    interrupted = signals.interrupted
+    stats = pipeline.stats()[0]
+    if stats.error and stats.frames_read == 0:
+        return fail(stats.error)
+    writer.write(
+        summary_record(
+            stats,
+            summary,
+            engine.spec,
+            engine.model_source,
+            pipeline.settings.threshold,
+            engine.device,
+            engine.runtime,
+            time.monotonic() - started,
+            interrupted,
+            source.still_images,
+        )
+    )
+    if pipeline.inference.error:
+        return fail(pipeline.inference.error)
+    if stats.error:
+        return fail(stats.error)
+    return EXIT_INTERRUPTED if interrupted and fail_on_interrupt else EXIT_OK

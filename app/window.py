@@ -1,0 +1,28 @@
+"""The window applications: the single-source window and the stream grid, opened when a display is there."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from app.startup import announce_loading
+from realtime.config import EngineConfig
+
+EXIT_FAILED = 1
+
+
+def run_window_app(source_spec: str | None, model_path: Path | None, config: EngineConfig) -> int:
+    """Builds the engine and opens the window on ``source_spec``; returns the exit code.
+
+    A model that cannot be used prints one ``error:`` line before any window opens.
+    """
+    from realtime.engine import EngineError, build_engine
+    from ui.app import run_window  # PyQt5 loads only when a window will open
+
+    announce_loading(model_path)
+    try:
+        engine = build_engine(config, model_path)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    return run_window(source_spec, engine)

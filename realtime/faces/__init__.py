@@ -1,1 +1,0 @@
-"""Face detection, tracking and cropping."""

@@ -1,0 +1,66 @@
+"""A tiny crop cache of drawn faces in the project's format, for the training and evaluation tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.data.prepare import PrepareConfig, save_clip, write_index
+from tests.support.synthetic_faces import face_crop
+
+CANVAS = 64
+INPUT = 32
+FRAMES = 8
+
+
+def drawn_arrays(seed: int, fake: bool = False, frames: int = FRAMES) -> dict[str, np.ndarray]:
+    """Canvases of a drawn face drifting a little; a fake one has a blurred, brightened face region."""
+    canvases, landmarks = [], []
+    for i in range(frames):
+        canvas, points = face_crop(CANVAS, seed=seed * 100 + i, shift=(i % 3, -(i % 2)))
+        if fake:
+            hull = cv2.convexHull(points.astype(np.int32))
+            inside = np.zeros(canvas.shape[:2], np.uint8)
+            cv2.fillConvexPoly(inside, hull, 1)
+            smooth = np.clip(cv2.GaussianBlur(canvas, (0, 0), 2.0).astype(np.int16) + 25, 0, 255).astype(np.uint8)
+            canvas = np.where(inside[..., None] > 0, smooth, canvas)
+        canvases.append(canvas)
+        landmarks.append(points)
+    return {
+        "crops": np.stack(canvases),
+        "canvas_side": np.full(frames, CANVAS * 0.8, np.float32),
+        "landmarks": np.stack(landmarks),
+        "frame_index": np.arange(frames, dtype=np.int32),
+        "segment": np.repeat([0, 1], frames // 2).astype(np.int32),
+        "box": np.tile(np.array([8, 8, 56, 56], np.int32), (frames, 1)),
+    }
+
+
+def write_drawn_cache(cache: Path, reals: int = 10, fakes: int = 6) -> Path:
+    """``reals`` real clips of one identity each and ``fakes`` provided fakes (lip sync, face swap)."""
+    entries = []
+    for number in range(reals + fakes):
+        fake = number >= reals
+        method = ("lip sync: drawn" if number % 2 else "face swap: drawn") if fake else "none"
+        clip_id = f"clip{number}"
+        save_clip(cache, clip_id, drawn_arrays(number, fake))
+        entries.append(
+            {
+                "clip_id": clip_id,
+                "path": f"{clip_id}.mp4",
+                "label": "fake" if fake else "real",
+                "kind": "video",
+                "method": method,
+                "source": f"repo{number % 3}",
+                "license": "test",
+                "group": clip_id,
+                "identity": f"person{number}",
+                "crops": FRAMES,
+                "segments": 2,
+                "descriptor": None,
+            }
+        )
+    write_index(cache, entries, PrepareConfig(canvas_size=CANVAS, input_size=INPUT, segment_length=FRAMES // 2))
+    return cache
