@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.argtypes import non_negative_int, positive_float, positive_int, probability
 from app.parser import Parser
-from app.scan import add_scan_arguments, run_scan
+from app.scan import DEFAULT_EXPLANATIONS, add_scan_arguments, run_scan
 from app.startup import announce_loading, folder_without_scan_error, model_file_error
 from app.streams import add_streams_arguments, run_grid_streams, run_streams
 from app.window import run_window_app
@@ -168,6 +168,16 @@ def _backend_flags_error(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _scan_only_flags(args: argparse.Namespace) -> list[tuple[str, bool]]:
+    """The flags that only a scan reads, and whether each was given."""
+    return [
+        ("--out", args.out is not None),
+        ("--recursive", args.recursive),
+        ("--rescan", args.rescan),
+        ("--explain", args.explain != DEFAULT_EXPLANATIONS),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -182,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend_error = _backend_flags_error(args)
     if backend_error:
         return fail(backend_error, EXIT_USAGE)
+    scan_only = [flag for flag, given in _scan_only_flags(args) if given]
+    if scan_only and not args.scan:
+        return fail(f"{scan_only[0]} belongs to --scan; add --scan (or drop {scan_only[0]})", EXIT_USAGE)
     if not args.scan and not args.streams:
         folder_error = folder_without_scan_error(args.source)
         if folder_error:

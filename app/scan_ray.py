@@ -33,7 +33,7 @@ def scan_folder_on_ray(root: Path, model_path: Path | None, config: EngineConfig
         from realtime.scan.ray_task import ScanJob
     except ImportError:
         return fail("--backend ray needs the ray package (pip install -r requirements.txt)")
-    from realtime.engine import resolve_settings
+    from realtime.engine import resolve_settings, scan_config
     from realtime.scan.index import build_index, write_index
     from realtime.scan.report_json import scan_settings
     from realtime.scan.reports import report_paths
@@ -48,7 +48,7 @@ def scan_folder_on_ray(root: Path, model_path: Path | None, config: EngineConfig
             resources = task_resources(config.device, threads)
         except ValueError as exc:
             return fail(str(exc))
-        settings = scan_settings(config, resolve_settings(config, detector.spec), args.explain)
+        settings = scan_settings(scan_config(config), resolve_settings(config, detector.spec), args.explain)
         job = ScanJob([ray.put(detector)], identity, config, args.explain, threads)
         scan = RayFolderScan(job, settings, resources, args.rescan, announce)
         with StopOnSignals(scan.stop):

@@ -34,8 +34,8 @@ def detector_ms(detector: FaceDetector, frames: list) -> tuple[float, float]:
     return median(times), found / len(frames)
 
 
-def stage_ms(frames: list, detect_every: int, track_motion: bool) -> dict:
-    stage = FaceStage("bench", FaceDetector(), CropSettings(output_size=128), detect_every, track_motion=track_motion)
+def stage_ms(frames: list, detect_every: int, motion: str) -> dict:
+    stage = FaceStage("bench", FaceDetector(), CropSettings(1.3, 128, False, 256), detect_every, motion=motion)
     times = []
     for frame in frames:
         started = time.perf_counter()
@@ -65,8 +65,8 @@ def main() -> None:
     ms, found = detector_ms(FaceDetector("cnn", max_side=640), frames[: args.cnn_frames])
     results["cnn_downscaled_640"] = {"ms_per_frame": round(ms, 2), "face_found_share": round(found, 3)}
     stage = {
-        f"detect_every_{n}{'' if motion else '_no_motion'}": stage_ms(frames, n, motion)
-        for n, motion in [(1, True), (5, True), (5, False), (10, True)]
+        f"detect_every_{n}_{motion}": stage_ms(frames, n, motion)
+        for n, motion in [(1, "none"), (5, "track"), (5, "interpolate"), (10, "interpolate")]
     }
     report("faces", {"frames": len(frames), "resolution": "1280x720", "detectors": results, "face_stage": stage})
 

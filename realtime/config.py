@@ -19,7 +19,11 @@ class EngineConfig:
     detector_model: str = "hog"  # hog (fast, CPU) | cnn (dlib MMOD, slow on CPU)
     detect_max_side: int = 640  # detection runs on a copy at most this many pixels on its longer side
     max_faces: int = 8  # faces followed per stream; more are ignored and counted
-    track_motion: bool = True  # move boxes between detections with dlib's correlation tracker
+    track_motion: bool = True  # move boxes between detections (False: keep the last detected boxes)
+    # How recorded files (not paced, not live) move boxes between detections: "track" (optical flow,
+    # frame by frame, as live sources always do) or "interpolate" (between the enclosing detections:
+    # cheaper and steadier; whole-file scans use it).
+    face_motion: str = "track"
     sample_every: int = 1  # analyse every Nth frame of a video file (1: all of them)
     realtime: bool = False  # pace files by their timestamps like a live feed (then frames may drop)
     frame_queue_size: int = 8  # decoded frames waiting for the face stage

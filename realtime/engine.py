@@ -230,6 +230,13 @@ def checkpoint_sha256(model_path: Path | None, detector: Detector) -> str | None
     return file_sha256(path) if path is not None and path.is_file() else None
 
 
+def scan_config(config: EngineConfig) -> EngineConfig:
+    """The configuration a whole-file scan runs with: faces interpolated between detections (a file
+    has every frame, so both ends of each gap are known). Local and Ray scans, and the resume check
+    of their reports, all take it from here."""
+    return dataclasses.replace(config, face_motion="interpolate")
+
+
 def build_engine(
     config: EngineConfig,
     model_path: Path | None = None,
@@ -249,6 +256,9 @@ def build_engine(
         detector = load_engine_detector(config, model_path)
         warn_if_untrained(detector)
     scorer = make_scorer(detector, config, threads)
-    if for_scan and scorer.device == "cpu":
-        config = dataclasses.replace(config, max_batch=1)
+    if for_scan:
+        # Whole files: faces interpolated between detections, and on a CPU one crop per model pass.
+        config = scan_config(config)
+        if scorer.device == "cpu":
+            config = dataclasses.replace(config, max_batch=1)
     return Engine(config, detector, resolve_settings(config, detector.spec), scorer, model_path, threads)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from faces.detector import FaceDetector
 from realtime.capture import CaptureThread
 from realtime.config import EngineConfig
-from realtime.face_stage import CropSettings, FaceStage
+from realtime.face_stage import CropSettings, FaceStage, FaceStageResult
 from realtime.frame_queue import BoundedQueue, DropPolicy, QueueClosed
 from realtime.frames import AnalyzedFrame, Frame, Verdict
 from realtime.inference import (
@@ -63,16 +63,22 @@ def build_face_stage(
     """The face stage of one source; every per-stream analyzer (threads or Ray) builds it here.
 
     Still images are unrelated pictures: each is searched for faces on its own (detection on every
-    frame, no motion tracking). ``detect_every`` overrides the configuration's (a stream's own setting).
+    frame, no motion between frames). Live sources track faces between detections; recorded files
+    may interpolate them (``config.face_motion``). ``detect_every`` overrides the configuration's (a
+    stream's own setting).
     """
     detector = FaceDetector(config.detector_model, config.detect_max_side, landmarks=crop.aligned)
+    if source.still_images or not config.track_motion:
+        motion = "none"
+    else:
+        motion = "track" if source.is_live else config.face_motion
     return FaceStage(
         source.name,
         detector,
         crop,
         detect_every=1 if source.still_images else detect_every or config.detect_every,
         max_faces=config.max_faces,
-        track_motion=config.track_motion and not source.still_images,
+        motion=motion,
     )
 
 
@@ -129,15 +135,12 @@ class FaceThread(threading.Thread):
                 frame = self.frames_in.get()
                 if frame is None:
                     break
-                result = self.stage.process(frame)
-                self.frames_analyzed += 1
-                if self.on_frame is not None:
-                    self.on_frame(AnalyzedFrame(source, frame, tuple(result.faces)))
-                for track_id in result.ended_tracks:
-                    self.inbox.put(TrackEnded(source, track_id))
-                for crop in result.crops:
-                    self.inbox.put(crop)
-            for track_id in self.stage.finish():
+                for result in self.stage.process(frame):
+                    self._deliver(result)
+            held, ended = self.stage.finish()
+            for result in held:
+                self._deliver(result)
+            for track_id in ended:
                 self.inbox.put(TrackEnded(source, track_id))
             self.inbox.put(StreamEnded(source))
         except QueueClosed:
@@ -145,6 +148,17 @@ class FaceThread(threading.Thread):
         finally:
             # Unblock the capture thread if we stopped before its end of stream.
             self.frames_in.close()
+
+    def _deliver(self, result: FaceStageResult) -> None:
+        """One analysed frame: to the display tap, then its track ends and crops to inference, in order."""
+        source = self.stage.source_name
+        self.frames_analyzed += 1
+        if self.on_frame is not None:
+            self.on_frame(AnalyzedFrame(source, result.frame, tuple(result.faces)))
+        for track_id in result.ended_tracks:
+            self.inbox.put(TrackEnded(source, track_id))
+        for crop in result.crops:
+            self.inbox.put(crop)
 
 
 class StreamAnalyzer:

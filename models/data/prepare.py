@@ -58,6 +58,9 @@ class PrepareConfig:
     segments_per_video: int = 5  # segments spread evenly over each video
     detector_max_side: int = 640  # the live engine's default detection resolution
     detect_every: int = 5  # the live engine's default: detect every N frames, track in between
+    # How boxes move between detections (faces.follower.PointTracker); a cache made with another
+    # tracker ("dlib_correlation", before) has other boxes and is not reused.
+    face_motion: str = "lk_points"
 
     @property
     def crop(self) -> CropSettings:
@@ -219,7 +222,6 @@ def _process(task: tuple[MediaRecord, Path]) -> dict | None:
         print(f"skip {record.path}: no face found", file=sys.stderr)
         return None
     arrays, descriptor = extracted
-    save_clip(out, name, arrays)
     entry = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(record).items()}
     sides = arrays["box"][:, 2:] - arrays["box"][:, :2]
     entry.update(
@@ -229,14 +231,20 @@ def _process(task: tuple[MediaRecord, Path]) -> dict | None:
         face_px=int(np.median(sides.max(axis=1))),
         descriptor=descriptor,
     )
+    save_clip(out, name, arrays)
+    # The entry beside the clip, written last: an interrupted run resumes from what it finished.
+    (out / "clips" / f"{name}.json").write_text(json.dumps(entry))
     return entry
 
 
 def reusable_entries(out: Path, config: PrepareConfig) -> dict[str, dict]:
-    """Entries of an earlier run into ``out`` with the same settings whose clip files are there, by clip id."""
-    if not (out / INDEX_NAME).is_file() or not (out / "config.json").is_file() or read_config(out) != config:
+    """Entries of an earlier run into ``out`` with the same settings whose clip files are there, by clip id:
+    those of its index, and those an interrupted run left beside its clips."""
+    if not (out / "config.json").is_file() or read_config(out) != config:
         return {}
-    return {e["clip_id"]: e for e in read_index(out) if (out / "clips" / f"{e['clip_id']}.npz").is_file()}
+    entries = read_index(out) if (out / INDEX_NAME).is_file() else []
+    entries += [json.loads(side.read_text()) for side in sorted((out / "clips").glob("*.json"))]
+    return {e["clip_id"]: e for e in entries if (out / "clips" / f"{e['clip_id']}.npz").is_file()}
 
 
 def prepare_cache(
@@ -246,6 +254,13 @@ def prepare_cache(
     writes ``index.jsonl`` and ``config.json``; returns the index."""
     (out / "clips").mkdir(parents=True, exist_ok=True)
     done = reusable_entries(out, config) if reuse else {}
+    if not done:
+        (out / INDEX_NAME).unlink(missing_ok=True)
+    for side in (out / "clips").glob("*.json"):
+        if side.stem not in done:  # made with other settings, or to be made again
+            side.unlink()
+    # The settings first, so that the clips of a run cut short are known to have been made with them.
+    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
     tasks = [(record, out) for record in records if clip_id(record) not in done]
     if workers <= 1:
         _init_worker(config)

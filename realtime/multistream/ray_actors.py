@@ -33,7 +33,7 @@ from ray.exceptions import ActorUnavailableError, RayActorError
 from realtime.capture import CaptureThread
 from realtime.config import EngineConfig
 from realtime.engine import Detector, build_engine
-from realtime.face_stage import CropSettings
+from realtime.face_stage import CropSettings, FaceStageResult
 from realtime.frame_queue import BoundedQueue, DropPolicy
 from realtime.frames import FaceCrop, Verdict
 from realtime.inference import (
@@ -403,21 +403,29 @@ class StreamActor:
                 resume.incarnation, sender.session, next_frame, next_track, analyzed, resume.faces_seen, seen
             )
 
+        def messages_of(result: FaceStageResult) -> list:
+            """One frame's track ends and crops, track ids past those of earlier incarnations."""
+            messages: list = [TrackEnded(name, track_id + offset) for track_id in result.ended_tracks]
+            return messages + [dataclasses.replace(crop, track_id=crop.track_id + offset) for crop in result.crops]
+
         while (frame := frames.get()) is not None:
             if source.is_live:
                 frame = dataclasses.replace(frame, index=frame.index + resume.first_frame)
             elif frame.index < resume.first_frame:
                 continue  # analysed before the restart
-            result = stage.process(frame)
-            analyzed += 1
-            next_frame = frame.index + 1
-            messages: list = [TrackEnded(name, track_id + offset) for track_id in result.ended_tracks]
-            messages += [dataclasses.replace(crop, track_id=crop.track_id + offset) for crop in result.crops]
-            sender.send(next_frame, analyzed, len(result.faces), messages)
-            if sender.lost:
-                sender.rejoin(position())
+            for result in stage.process(frame):
+                analyzed += 1
+                next_frame = result.frame.index + 1  # a restart resumes after the last frame delivered
+                sender.send(next_frame, analyzed, len(result.faces), messages_of(result))
+                if sender.lost:
+                    sender.rejoin(position())
         frames.close()
-        final: list = [TrackEnded(name, track_id + offset) for track_id in stage.finish()]
+        held, ended = stage.finish()
+        for result in held:
+            analyzed += 1
+            next_frame = result.frame.index + 1
+            sender.send(next_frame, analyzed, len(result.faces), messages_of(result))
+        final: list = [TrackEnded(name, track_id + offset) for track_id in ended]
         final.append(StreamEnded(name))
         while True:
             sender.send(next_frame, analyzed, 0, final, force=True)

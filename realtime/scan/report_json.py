@@ -72,6 +72,7 @@ def scan_settings(config: EngineConfig, scoring: ScoringSettings, explanations: 
         "detect_max_side": config.detect_max_side,
         "max_faces": config.max_faces,
         "track_motion": config.track_motion,
+        "face_motion": config.face_motion,
         "explanations": explanations,
     }
 

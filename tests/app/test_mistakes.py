@@ -98,6 +98,12 @@ def test_export_video_implies_scan_and_does_not_mix_with_streams(tmp_path, capsy
     assert code == 2 and "does not apply to --streams" in one_error_line(err)
 
 
+@pytest.mark.parametrize("flags", [["--out", "reports"], ["--recursive"], ["--rescan"], ["--explain", "2"]])
+def test_flags_of_a_scan_without_scan_are_one_line_not_ignored(flags, one_face_clip, capsys):
+    code, err = run(["--source", str(one_face_clip), *flags], capsys)
+    assert code == 2 and one_error_line(err) == f"error: {flags[0]} belongs to --scan; add --scan (or drop {flags[0]})"
+
+
 class FakeTerminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from models.data.prepare import (
     PrepareConfig,
     extract_clip,
     prepare_cache,
+    read_config,
     read_index,
     sampled_frame_indices,
 )
@@ -39,7 +41,9 @@ def live_faces(path: Path, frames: int) -> list:
     source.open()
     try:
         results = [
-            stage.process(frame) for frame, _ in zip(source.frames(threading.Event()), range(frames), strict=False)
+            result
+            for frame, _ in zip(source.frames(threading.Event()), range(frames), strict=False)
+            for result in stage.process(frame)
         ]
     finally:
         source.close()
@@ -88,6 +92,26 @@ def test_a_second_run_keeps_the_clips_of_the_first(tmp_path: Path, one_face_clip
     written = clip_file.stat().st_mtime_ns
     again = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
     assert again == first == read_index(out) and clip_file.stat().st_mtime_ns == written
+
+
+def test_a_run_cut_short_resumes_from_the_clips_it_finished(tmp_path: Path, one_face_clip: Path) -> None:
+    out = tmp_path / "cache"
+    first = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
+    (out / "index.jsonl").unlink()  # killed before the index was written
+    clip_file = out / "clips" / f"{first[0]['clip_id']}.npz"
+    written = clip_file.stat().st_mtime_ns
+    assert prepare_cache([record(one_face_clip)], out, CONFIG, workers=1) == first
+    assert clip_file.stat().st_mtime_ns == written
+
+
+def test_clips_made_with_other_settings_are_made_again(tmp_path: Path, one_face_clip: Path) -> None:
+    out = tmp_path / "cache"
+    prepare_cache([record(one_face_clip)], out, dataclasses.replace(CONFIG, face_motion="dlib_correlation"), workers=1)
+    (out / "index.jsonl").unlink()
+    clip_file = next((out / "clips").glob("*.npz"))
+    written = clip_file.stat().st_mtime_ns
+    prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
+    assert clip_file.stat().st_mtime_ns != written and read_config(out) == CONFIG
 
 
 @pytest.mark.slow
