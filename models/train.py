@@ -9,7 +9,7 @@ mean of the frame classifier; it is kept only when it beats that mean on the val
 the temporal families. Validation (held-out identities only) picks the best step and calibrates the
 temperature and the threshold.
 
-    python -m models.train --cache ~/.cache/deepfake-analyzer/crops --out models/checkpoints/detector.pt
+    python -m models.train --cache ~/.cache/deepfake-analyzer/crops --out out/detector_v2.pt
 """
 
 from __future__ import annotations
@@ -567,7 +567,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
     parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <cache>/autoencoders)")
-    parser.add_argument("--out", type=Path, default=Path("models/checkpoints/detector.pt"))
+    # Not the shipped checkpoint: a new run replaces it only by a deliberate --out (see models/MODEL_CARD.md).
+    parser.add_argument("--out", type=Path, default=Path("out/detector_v2.pt"))
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch CPU threads")
     for field, default in asdict(TrainConfig()).items():
         flag = f"--{field.replace('_', '-')}"
