@@ -16,12 +16,9 @@ from app.startup import announce_loading, folder_without_scan_error, model_file_
 from app.streams import add_streams_arguments, run_grid_streams, run_streams
 from app.window import run_window_app
 from realtime.config import EngineConfig
+from realtime.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
 from realtime.signals import StopOnSignals
 from realtime.sources.factory import SOURCE_FORMS
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,14 +127,6 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
         reconnect_attempts=args.reconnect_attempts,
         torch_threads=args.threads or 0,
     )
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return code
-
-
-EXIT_INTERRUPTED = 130
 
 
 def _file_only_flags_error(args: argparse.Namespace) -> str | None:

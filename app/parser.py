@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-EXIT_USAGE = 2
+from realtime.exit_codes import EXIT_USAGE, print_error
 
 
 class HelpWithDefaults(argparse.HelpFormatter):
@@ -55,5 +55,5 @@ class Parser(argparse.ArgumentParser):
         return f"unrecognized argument {name}{hint}"
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {message}", file=sys.stderr, flush=True)
+        print_error(message)
         sys.exit(EXIT_USAGE)

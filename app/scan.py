@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING
 
 from app.argtypes import non_negative_int
 from app.scan_common import (
-    EXIT_OK,
     announce,
-    fail,
     file_record,
     folder_exit,
     folder_videos,
@@ -24,6 +22,7 @@ from app.scan_common import (
 )
 from app.startup import announce_loading
 from realtime.config import EngineConfig
+from realtime.exit_codes import EXIT_OK, fail
 from realtime.scan.files import VIDEO_SUFFIXES, is_video_file
 from realtime.signals import StopOnSignals
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from realtime.exit_codes import EXIT_OK, fail
 from realtime.scan.files import list_videos
 
 if TYPE_CHECKING:
@@ -15,14 +16,6 @@ if TYPE_CHECKING:
     from realtime.engine import Detector
     from realtime.scan.report_json import ModelIdentity
     from realtime.scan.runner import FileOutcome
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-
-
-def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return EXIT_FAILED
 
 
 def file_record(outcome: FileOutcome) -> dict[str, Any]:

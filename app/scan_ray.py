@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.scan_common import announce, fail, folder_exit, folder_videos, load_scan_model, no_videos
+from app.scan_common import announce, folder_exit, folder_videos, load_scan_model, no_videos
 from realtime.config import EngineConfig
+from realtime.exit_codes import fail
 from realtime.signals import StopOnSignals
 
 

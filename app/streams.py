@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from app.startup import announce_loading
 from realtime.config import EngineConfig
+from realtime.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
 from realtime.signals import StopOnSignals
 
 if TYPE_CHECKING:
@@ -18,11 +19,6 @@ if TYPE_CHECKING:
     from realtime.multistream.config import StreamSettings
     from realtime.pipeline import StreamStats
     from ui.grid_session import GridSession
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 def add_streams_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,11 +42,6 @@ def add_streams_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return code
-
-
 @dataclass(frozen=True)
 class PreparedStreams:
     """What every --streams run needs before its backend starts: the streams and the model."""
@@ -65,13 +56,13 @@ def prepare_streams(args: argparse.Namespace, config: EngineConfig) -> PreparedS
     from realtime.multistream.config import StreamsConfigError, load_streams
 
     if getattr(args, "source", None):
-        return _fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
+        return fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
     if getattr(args, "address", None) and getattr(args, "backend", "threads") != "ray":
-        return _fail("--address names a Ray cluster; it needs --backend ray", EXIT_USAGE)
+        return fail("--address names a Ray cluster; it needs --backend ray", EXIT_USAGE)
     try:
         streams = load_streams(args.streams)
     except StreamsConfigError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE)
 
     from realtime.engine import EngineError, load_engine_detector, warn_if_untrained
     from realtime.multistream.sources import open_stream_source
@@ -81,12 +72,12 @@ def prepare_streams(args: argparse.Namespace, config: EngineConfig) -> PreparedS
         try:
             open_stream_source(stream, config, lambda record: None)  # checks the source can exist
         except SourceError as exc:
-            return _fail(f"stream {stream.name}: {exc}")
+            return fail(f"stream {stream.name}: {exc}")
     announce_loading(args.model)
     try:
         detector = load_engine_detector(config, args.model)
     except EngineError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     warn_if_untrained(detector)
     return PreparedStreams(streams, detector)
 
@@ -98,7 +89,7 @@ def local_engine(prepared: PreparedStreams, config: EngineConfig) -> Engine | in
     try:
         return build_engine(config, detector=prepared.detector)
     except EngineError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
 
 def open_grid_session(args: argparse.Namespace, config: EngineConfig) -> GridSession | int:
@@ -139,7 +130,7 @@ def streams_exit_code(
     for stream_stats in failed:
         print(f"error: stream {stream_stats.name}: {stream_stats.error}", file=sys.stderr, flush=True)
     if run_error:
-        return _fail(run_error)
+        return fail(run_error)
     if failed:
         return EXIT_FAILED
     return EXIT_INTERRUPTED if interrupted and fail_on_interrupt else EXIT_OK
@@ -169,9 +160,9 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
             started_ray = connect(args.address)
             runner: RayStreams | ThreadStreams = RayStreams(streams, detector, config, sinks)
         except ImportError:
-            return _fail("--backend ray needs the ray package (pip install -r requirements.txt)")
+            return fail("--backend ray needs the ray package (pip install -r requirements.txt)")
         except ClusterUnreachable as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     else:
         engine = local_engine(prepared, config)
         if isinstance(engine, int):

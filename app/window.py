@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from app.startup import announce_loading
 from realtime.config import EngineConfig
-
-EXIT_FAILED = 1
+from realtime.exit_codes import fail
 
 
 def run_window_app(source_spec: str | None, model_path: Path | None, config: EngineConfig) -> int:
@@ -23,6 +21,5 @@ def run_window_app(source_spec: str | None, model_path: Path | None, config: Eng
     try:
         engine = build_engine(config, model_path)
     except EngineError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return EXIT_FAILED
+        return fail(str(exc))
     return run_window(source_spec, engine)

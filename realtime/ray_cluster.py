@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from realtime.errors import first_line
+from realtime.exit_codes import EXIT_FAILED, print_error
 from realtime.urls import mask_url
 
 PROBE_TIMEOUT_S = 5.0  # TCP connect to the cluster's GCS (or Ray Client server)
@@ -29,7 +29,6 @@ DEFAULT_GCS_PORT = 6379  # `ray start --head` default
 DEFAULT_CLIENT_PORT = 10001  # Ray Client (ray://) default
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CODE_EXCLUDES = ["__pycache__", "*.pt", "*.onnx", "*.mp4"]
-EXIT_FAILED = 1
 
 
 class ClusterUnreachable(ConnectionError):
@@ -91,7 +90,7 @@ def exit_if_stuck(seconds: float, message: str) -> Iterator[None]:
 
     def watch() -> None:
         if not done.wait(seconds):
-            print(f"error: {message}", file=sys.stderr, flush=True)
+            print_error(message)
             os._exit(EXIT_FAILED)
 
     threading.Thread(target=watch, name="ray-connect-watchdog", daemon=True).start()

@@ -10,17 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from realtime.exit_codes import EXIT_OK, fail
+
 if TYPE_CHECKING:
     from realtime.engine import Engine
     from ui.window import WindowSettings
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return EXIT_FAILED
 
 
 @contextmanager
@@ -87,13 +81,13 @@ def run_window(source_spec: str | None, engine: Engine, settings: WindowSettings
             window.open_source(source_spec)
         except SourceError as exc:
             window.close_session()
-            return _fail(str(exc))
+            return fail(str(exc))
         code = EXIT_OK
         if not stopped.is_set():  # a signal during start-up closes nothing that is shown yet
             window.show()
             code = app.exec_()
         window.close_session()  # joins the engine threads whatever ended the loop
     if failures:
-        return _fail(failures[0])
+        return fail(failures[0])
     window.recent.remember(source_spec)
     return code

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import EXIT_USAGE, main
+from app.cli import main
+from realtime.exit_codes import EXIT_USAGE
 from realtime.ray_cluster import ClusterUnreachable, bootstrap_endpoint, probe
 from tests.support.data import REPO_ROOT
 

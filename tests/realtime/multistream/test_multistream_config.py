@@ -3,7 +3,8 @@
 import pytest
 
 from app.cli import build_parser, config_from_args
-from app.streams import EXIT_USAGE, run_streams
+from app.streams import run_streams
+from realtime.exit_codes import EXIT_USAGE
 from realtime.multistream.config import AlertSettings, StreamsConfigError, load_streams
 
 
