@@ -12,12 +12,12 @@ from pathlib import Path
 from app.argtypes import non_negative_int, positive_float, positive_int, probability
 from app.parser import Parser
 from app.scan import DEFAULT_EXPLANATIONS, add_scan_arguments, run_scan
+from app.signals import StopOnSignals
 from app.startup import announce_loading, folder_without_scan_error, model_file_error
 from app.streams import add_streams_arguments, run_grid_streams, run_streams
 from app.window import run_window_app
+from common.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
 from realtime.config import EngineConfig
-from realtime.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
-from realtime.signals import StopOnSignals
 from realtime.sources.factory import SOURCE_FORMS
 
 
@@ -141,7 +141,7 @@ def _file_only_flags_error(args: argparse.Namespace) -> str | None:
 
 def _backend_flags_error(args: argparse.Namespace) -> str | None:
     """--streams, --scan, --backend and --address given in a combination that means nothing."""
-    from realtime.ray_cluster import bootstrap_endpoint
+    from services.ray_cluster import bootstrap_endpoint
 
     if args.streams and args.scan:
         return "--streams and --scan are exclusive: run them separately"

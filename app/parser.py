@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from realtime.exit_codes import EXIT_USAGE, print_error
+from common.exit_codes import EXIT_USAGE, print_error
 
 
 class HelpWithDefaults(argparse.HelpFormatter):

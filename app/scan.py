@@ -20,14 +20,14 @@ from app.scan_common import (
     no_videos,
     print_record,
 )
+from app.signals import StopOnSignals
 from app.startup import announce_loading
+from common.exit_codes import EXIT_OK, fail
 from realtime.config import EngineConfig
-from realtime.exit_codes import EXIT_OK, fail
-from realtime.scan.files import VIDEO_SUFFIXES, is_video_file
-from realtime.signals import StopOnSignals
+from services.scan.files import VIDEO_SUFFIXES, is_video_file
 
 if TYPE_CHECKING:
-    from realtime.scan.runner import Scanner
+    from services.scan.runner import Scanner
 
 DEFAULT_EXPLANATIONS = 4  # Grad-CAM heatmaps per report
 
@@ -103,7 +103,7 @@ def run_scan(source_spec: str | None, model_path: Path | None, config: EngineCon
         return scan_folder_on_ray(source, model_path, config, args)
     # Heavy imports after the checks so mistakes answer at once.
     from realtime.engine import EngineError, build_engine
-    from realtime.scan.runner import Scanner
+    from services.scan.runner import Scanner
 
     announce_loading(model_path)
     try:
@@ -122,9 +122,9 @@ def run_scan(source_spec: str | None, model_path: Path | None, config: EngineCon
 
 
 def _scan_file(scanner: Scanner, video: Path, args: argparse.Namespace) -> int:
-    from realtime.scan.export_video import ExportError, export_video
-    from realtime.scan.reports import report_paths
     from realtime.verdicts import Judgement
+    from services.scan.export_video import ExportError, export_video
+    from services.scan.reports import report_paths
 
     outcome = scanner.scan(video, report_paths(video, args.out))
     print_record(file_record(outcome))
@@ -148,8 +148,8 @@ def _scan_file(scanner: Scanner, video: Path, args: argparse.Namespace) -> int:
 
 
 def _scan_folder(scanner: Scanner, root: Path, args: argparse.Namespace) -> int:
-    from realtime.scan.index import build_index, write_index
-    from realtime.scan.reports import report_paths
+    from services.scan.index import build_index, write_index
+    from services.scan.reports import report_paths
 
     videos = folder_videos(root, args)
     if not videos:

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from realtime.exit_codes import EXIT_OK, fail
-from realtime.scan.files import list_videos
+from common.exit_codes import EXIT_OK, fail
+from services.scan.files import list_videos
 
 if TYPE_CHECKING:
     from realtime.config import EngineConfig
     from realtime.engine import Detector
-    from realtime.scan.report_json import ModelIdentity
-    from realtime.scan.runner import FileOutcome
+    from services.scan.report_json import ModelIdentity
+    from services.scan.runner import FileOutcome
 
 
 def file_record(outcome: FileOutcome) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def load_scan_model(model_path: Path | None, config: EngineConfig) -> tuple[Dete
     """The detector (default: the shipped one) for the configured device and how reports name it;
     EngineError when unusable."""
     from realtime.engine import checkpoint_sha256, load_engine_detector, warn_if_untrained
-    from realtime.scan.report_json import ModelIdentity
+    from services.scan.report_json import ModelIdentity
 
     detector = load_engine_detector(config, model_path)
     warn_if_untrained(detector)

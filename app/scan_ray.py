@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 
 from app.scan_common import announce, folder_exit, folder_videos, load_scan_model, no_videos
+from app.signals import StopOnSignals
+from common.exit_codes import fail
 from realtime.config import EngineConfig
-from realtime.exit_codes import fail
-from realtime.signals import StopOnSignals
 
 
 def scan_folder_on_ray(root: Path, model_path: Path | None, config: EngineConfig, args: argparse.Namespace) -> int:
@@ -29,15 +29,15 @@ def scan_folder_on_ray(root: Path, model_path: Path | None, config: EngineConfig
     try:
         import ray
 
-        from realtime.ray_cluster import ClusterUnreachable, connect
-        from realtime.scan.ray_scan import RayFolderScan, task_resources
-        from realtime.scan.ray_task import ScanJob
+        from services.ray_cluster import ClusterUnreachable, connect
+        from services.scan.ray_scan import RayFolderScan, task_resources
+        from services.scan.ray_task import ScanJob
     except ImportError:
         return fail("--backend ray needs the ray package (pip install -r requirements.txt)")
     from realtime.engine import resolve_settings, scan_config
-    from realtime.scan.index import build_index, write_index
-    from realtime.scan.report_json import scan_settings
-    from realtime.scan.reports import report_paths
+    from services.scan.index import build_index, write_index
+    from services.scan.report_json import scan_settings
+    from services.scan.reports import report_paths
 
     try:
         started = connect(args.address)

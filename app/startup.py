@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 from typing import TextIO
 
-from realtime.scan.files import list_videos
 from realtime.sources.images import IMAGE_SUFFIXES
+from services.scan.files import list_videos
 
 
 def model_file_error(model_path: Path | None) -> str | None:

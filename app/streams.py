@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.signals import StopOnSignals
 from app.startup import announce_loading
+from common.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
 from realtime.config import EngineConfig
-from realtime.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
-from realtime.signals import StopOnSignals
 
 if TYPE_CHECKING:
     from realtime.engine import Detector, Engine
-    from realtime.multistream.config import StreamSettings
     from realtime.pipeline import StreamStats
+    from services.multistream.config import StreamSettings
     from ui.grid_session import GridSession
 
 
@@ -53,7 +53,7 @@ class PreparedStreams:
 def prepare_streams(args: argparse.Namespace, config: EngineConfig) -> PreparedStreams | int:
     """Validates the flags and ``args.streams``, checks every source can exist and loads the model;
     an exit code (after one ``error:`` line) on a mistake. Usage errors answer before heavy imports."""
-    from realtime.multistream.config import StreamsConfigError, load_streams
+    from services.multistream.config import StreamsConfigError, load_streams
 
     if getattr(args, "source", None):
         return fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
@@ -65,8 +65,8 @@ def prepare_streams(args: argparse.Namespace, config: EngineConfig) -> PreparedS
         return fail(str(exc), EXIT_USAGE)
 
     from realtime.engine import EngineError, load_engine_detector, warn_if_untrained
-    from realtime.multistream.sources import open_stream_source
     from realtime.sources.base import SourceError
+    from services.multistream.sources import open_stream_source
 
     for stream in streams:
         try:
@@ -142,10 +142,10 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
     if isinstance(prepared, int):
         return prepared
     from realtime.engine import resolve_settings
-    from realtime.multistream.local import ThreadStreams
-    from realtime.multistream.sinks import StreamSinks
-    from realtime.multistream.status import StatusBoard, start_status_view
     from realtime.output import JsonLinesWriter
+    from services.multistream.local import ThreadStreams
+    from services.multistream.sinks import StreamSinks
+    from services.multistream.status import StatusBoard, start_status_view
 
     streams, detector = prepared.streams, prepared.detector
     threshold = resolve_settings(config, detector.spec).threshold
@@ -154,8 +154,8 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
     started_ray = False
     if args.backend == "ray":
         try:
-            from realtime.multistream.ray_backend import RayStreams
-            from realtime.ray_cluster import ClusterUnreachable, connect
+            from services.multistream.ray_backend import RayStreams
+            from services.ray_cluster import ClusterUnreachable, connect
 
             started_ray = connect(args.address)
             runner: RayStreams | ThreadStreams = RayStreams(streams, detector, config, sinks)

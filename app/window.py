@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.startup import announce_loading
+from common.exit_codes import fail
 from realtime.config import EngineConfig
-from realtime.exit_codes import fail
 
 
 def run_window_app(source_spec: str | None, model_path: Path | None, config: EngineConfig) -> int:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from benchmarks.common import bench_cache, clip_720p
-from faces.decode import upright_frames
+from common.decode import upright_frames
 from realtime.sources.demo import write_video
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

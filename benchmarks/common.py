@@ -73,7 +73,7 @@ def clip_720p(path: Path, seconds: float = 10.0, width: int = 1280, height: int 
 
 
 def bench_cache() -> Path:
-    from realtime.paths import cache_dir
+    from common.paths import cache_dir
 
     return cache_dir() / "bench"
 

@@ -65,7 +65,7 @@ def main() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import ray
 
-    from realtime.ray_cluster import runtime_env
+    from services.ray_cluster import runtime_env
 
     common = ["--explain", str(args.explain), *(["--model", str(args.model)] if args.model else [])]
     with tempfile.TemporaryDirectory() as workdir:

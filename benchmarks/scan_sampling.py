@@ -50,8 +50,8 @@ def main() -> int:
 
     from realtime.config import EngineConfig
     from realtime.engine import build_engine, load_engine_detector
-    from realtime.scan.scan import FileScan
     from realtime.summary import VerdictSummary
+    from services.scan.scan import FileScan
 
     loaded = load_engine_detector(EngineConfig(device="cpu"), args.model)
     runtime = None

@@ -24,9 +24,9 @@ from benchmarks.common import median, percentile, report
 from realtime.config import EngineConfig
 from realtime.engine import Detector, build_engine, load_engine_detector
 from realtime.frames import Verdict
-from realtime.multistream.config import StreamSettings
-from realtime.multistream.sinks import StreamSinks
 from realtime.output import JsonLinesWriter
+from services.multistream.config import StreamSettings
+from services.multistream.sinks import StreamSinks
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -75,11 +75,11 @@ def run_streams(backend: str, count: int, clip: Path, loaded: Detector, config: 
     streams = [StreamSettings(f"s{i}", str(clip)) for i in range(count)]
     sinks = MeasuringSinks(streams, loaded)
     if backend == "ray":
-        from realtime.multistream.ray_backend import RayStreams
+        from services.multistream.ray_backend import RayStreams
 
         runner: Any = RayStreams(streams, loaded, config, sinks)
     else:
-        from realtime.multistream.local import ThreadStreams
+        from services.multistream.local import ThreadStreams
 
         runner = ThreadStreams(streams, build_engine(config, detector=loaded), sinks)
     runner.start()
@@ -126,7 +126,7 @@ def main() -> None:
         if backend == "ray":
             import ray
 
-            from realtime.ray_cluster import runtime_env
+            from services.ray_cluster import runtime_env
 
             ray.init(num_cpus=os.cpu_count(), include_dashboard=False, runtime_env=runtime_env(None))
         runs = []

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
+from common.paths import onnx_cache_dir
 from faces.crops import CropSettings
 from models.onnx_files import OnnxDetector, export_prefix, read_export
 from models.spec import DEFAULT_CHECKPOINT, CheckpointError, ModelSpec, file_sha256, verify_checksum
 from realtime.config import EngineConfig
 from realtime.frames import AnalyzedFrame, Verdict
 from realtime.inference import DeviceUnavailable, ScoringSettings, select_device
-from realtime.paths import onnx_cache_dir
 from realtime.pipeline import Pipeline
 from realtime.scorers import OnnxScorer, Scorer
 from realtime.sources.base import FrameSource

@@ -79,7 +79,7 @@ def trained_small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def local_ray():
     """A local Ray with 2 CPUs for the tests of one module (Ray starts slowly: share it within a module)."""
     ray = pytest.importorskip("ray")
-    from realtime.ray_cluster import runtime_env
+    from services.ray_cluster import runtime_env
 
     ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(None), log_to_driver=False)
     yield ray

@@ -20,11 +20,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.cli import main
 from realtime.colors import AMBER
-from realtime.scan import report_json
-from realtime.scan.reports import report_paths
-from realtime.scan.segments import summarize
 from realtime.verdicts import coverage_line, rounded
-from tests.realtime.scan.scanning import make_scanner
+from services.scan import report_json
+from services.scan.reports import report_paths
+from services.scan.segments import summarize
+from tests.services.scan.scanning import make_scanner
 from tests.support.checkpoints import HAND_MADE_EVALUATION
 from tests.support.data import REPO_ROOT
 

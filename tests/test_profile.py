@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_caches_and_settings_resolve_inside_the_temporary_profile():
-    from realtime.paths import cache_dir, onnx_cache_dir
+    from common.paths import cache_dir, onnx_cache_dir
 
     assert cache_dir().is_relative_to(TEST_PROFILE) and onnx_cache_dir().is_relative_to(TEST_PROFILE)
     assert not str(cache_dir()).startswith(str(Path.home()))

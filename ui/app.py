@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from realtime.exit_codes import EXIT_OK, fail
+from common.exit_codes import EXIT_OK, fail
 
 if TYPE_CHECKING:
     from realtime.engine import Engine

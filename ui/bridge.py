@@ -7,7 +7,7 @@ import threading
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from realtime.frames import AnalyzedFrame, Verdict
-from realtime.results import ResultStore
+from ui.results import ResultStore
 
 
 class EngineBridge(QObject):

@@ -12,8 +12,8 @@ from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from faces.crops import square_crop
 from realtime.colors import RED, score_color
 from realtime.frames import AnalyzedFrame
-from realtime.multistream.status import StreamFigures
 from realtime.verdicts import Judgement, percent
+from services.multistream.status import StreamFigures
 from ui.widgets import FaceOverlay, VideoView, qcolor
 
 BORDER_PX = 4

@@ -15,8 +15,8 @@ from typing import Any, TextIO
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from realtime.frames import AnalyzedFrame
-from realtime.multistream.status import StatusBoard
 from realtime.output import JsonLinesWriter
+from services.multistream.status import StatusBoard
 
 
 class GridSignals(QObject):

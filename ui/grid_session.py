@@ -11,10 +11,10 @@ import time
 from typing import TextIO
 
 from realtime.engine import Engine
-from realtime.multistream.config import StreamSettings
-from realtime.multistream.local import ThreadStreams
-from realtime.multistream.sinks import StreamSinks
 from realtime.pipeline import JOIN_TIMEOUT_S, StreamStats
+from services.multistream.config import StreamSettings
+from services.multistream.local import ThreadStreams
+from services.multistream.sinks import StreamSinks
 from ui.grid_feed import AlertTap, GridFeed
 
 

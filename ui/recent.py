@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PyQt5.QtCore import QSettings
 
-from realtime.urls import mask_url
+from common.urls import mask_url
 
 KEY = "recent_sources"
 

@@ -10,11 +10,11 @@ from typing import Any
 from realtime.engine import Engine
 from realtime.output import summary_record
 from realtime.pipeline import StreamStats
-from realtime.playback import FilePlayback
-from realtime.results import ResultStore
 from realtime.sources.av_source import AvSource
 from realtime.verdicts import Judgement
 from ui.bridge import EngineBridge
+from ui.playback import FilePlayback
+from ui.results import ResultStore
 
 JOIN_TIMEOUT_S = 5.0
 

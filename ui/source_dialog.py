@@ -20,7 +20,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from realtime.urls import mask_url
+from common.urls import mask_url
 
 VIDEO_FILTER = "Videos and images (*.mp4 *.mkv *.avi *.mov *.webm *.ts *.m3u8 *.jpg *.jpeg *.png *.bmp);;All files (*)"
 

@@ -14,9 +14,9 @@ from PyQt5.QtGui import QColor, QFont, QIcon, QImage, QMouseEvent, QPainter, QPa
 from PyQt5.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QSizePolicy, QWidget
 
 from faces.geometry import Box
-from realtime.alerts import Alert
 from realtime.colors import score_color, track_color
-from realtime.results import TrackSeries
+from services.alerts import Alert
+from ui.results import TrackSeries
 
 BOX_PEN_PX = 3
 LEGEND_MARGIN_PX = 84  # right of the timeline's plot area: room for "face #N" entries beside the curves

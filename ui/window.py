@@ -30,12 +30,12 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from realtime.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_record, alert_text
 from realtime.colors import score_color, verdict_color
 from realtime.engine import Engine
 from realtime.frames import TrackedFace, Verdict
 from realtime.sources.base import SourceError
 from realtime.verdicts import UNCERTAIN, Judgement, calibration_line, coverage_line, threshold_text
+from services.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_record, alert_text
 from ui.recent import RecentSources, default_settings
 from ui.session import AnalysisSession
 from ui.source_dialog import SourceDialog

@@ -28,8 +28,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from common.decode import upright_frames
+from common.paths import cache_dir
 from faces.crops import CropSettings, canvas_placement
-from faces.decode import upright_frames
 from faces.detector import FaceDetector
 from faces.follower import FaceFollower, FollowedFace
 from faces.geometry import Box
@@ -42,9 +43,8 @@ DESCRIPTOR_FRAMES = 3  # frames per clip whose descriptors are averaged
 
 
 def default_cache() -> Path:
-    """``$XDG_CACHE_HOME/deepfake-analyzer/crops`` (else ~/.cache/...): outside the repository."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "deepfake-analyzer" / "crops"
+    """The crop cache inside the analyzer's cache folder (``common.paths``): outside the repository."""
+    return cache_dir() / "crops"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -60,7 +60,7 @@ def _identity_from_manifest(file_name: str, method: str, group: str) -> str:
     return group or stem
 
 
-MANIFESTS = ("manifest.csv", "manifest_extra.csv")
+MANIFESTS = ("manifest.csv", "manifest_extra.csv", "manifest_compact.csv")
 
 
 def _note(notes: str, key: str) -> str | None:

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import av
 
-from faces.decode import decoded_frames, upright_rgb
+from common.decode import decoded_frames, upright_rgb
+from common.urls import mask_text, mask_url
 from realtime.frames import Frame
 from realtime.sources.base import SourceError, SourceHealth
-from realtime.urls import mask_text, mask_url
 
 # Opening a live stream: probe as little as possible so the first frame comes quickly.
 _LIVE_OPTIONS = {"probesize": "32", "analyzeduration": "0"}

@@ -14,7 +14,7 @@ import av
 import cv2
 import numpy as np
 
-from realtime.paths import cache_dir
+from common.paths import cache_dir
 
 
 def portrait() -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.urls import mask_url
 from realtime.config import EngineConfig
 from realtime.sources.av_source import AvSource, is_stream_url
 from realtime.sources.base import FrameSource, SourceError
@@ -12,7 +13,6 @@ from realtime.sources.images import IMAGE_SUFFIXES, ImageSource
 from realtime.sources.reconnect import ReconnectingSource, ReconnectPolicy, StatusCallback
 from realtime.sources.screen import ScreenSource, parse_region
 from realtime.sources.webcam import WebcamSource
-from realtime.urls import mask_url
 
 SOURCE_FORMS = "a video/image file, a folder of images, webcam:N, screen: or screen:x,y,w,h, or an rtsp/http(s) URL"
 

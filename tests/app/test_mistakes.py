@@ -9,7 +9,7 @@ import pytest
 
 from app.cli import build_parser, main
 from app.startup import announce_loading, folder_without_scan_error, model_file_error
-from realtime.scan.progress import ProgressBar, eta_text
+from services.scan.progress import ProgressBar, eta_text
 
 
 def run(argv: list[str], capsys) -> tuple[int, str]:

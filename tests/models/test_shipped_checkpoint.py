@@ -8,8 +8,8 @@ import pytest
 from models.spec import DEFAULT_CHECKPOINT
 from realtime.config import EngineConfig
 from realtime.engine import Engine, build_engine
-from realtime.scan.scan import FileScan
 from realtime.summary import VerdictSummary
+from services.scan.scan import FileScan
 from tests.support.data import shared_clip
 
 HELD_OUT_PAIR = "iperov__DeepFaceLive__Dean_Wiesel_0_"  # a footage group of the test split (models.data.splits, seed 0)

@@ -21,8 +21,8 @@ from PyQt5.QtWidgets import QApplication
 from app.cli import build_parser, config_from_args
 from app.streams import run_grid_streams
 from realtime.colors import RED, score_color
-from realtime.multistream.config import AlertSettings, StreamSettings
 from realtime.pipeline import JOIN_TIMEOUT_S
+from services.multistream.config import AlertSettings, StreamSettings
 from ui.grid import QUIET_BORDER, StreamTile
 from ui.grid_session import GridSession
 from ui.grid_window import GridWindow

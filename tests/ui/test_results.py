@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from faces.geometry import Box
-from realtime.alerts import AlertPolicy, AlertRule
 from realtime.colors import AMBER, GREEN, RED, score_color
 from realtime.frames import AnalyzedFrame, Frame, TrackedFace, Verdict
-from realtime.playback import FilePlayback
-from realtime.results import ResultStore
 from realtime.sources.av_source import AvSource
 from realtime.sources.demo import render_face_frames
+from services.alerts import AlertPolicy, AlertRule
+from ui.playback import FilePlayback
+from ui.results import ResultStore
 
 
 def verdict(track_id: int, last_frame: int, p_fake: float, fps: float = 25.0, window: int = 8) -> Verdict:

@@ -6,7 +6,7 @@ import numpy as np
 from PyQt5.QtCore import QRect, Qt
 from PyQt5.QtWidgets import QApplication
 
-from realtime.results import TrackSeries
+from ui.results import TrackSeries
 from ui.widgets import ThumbnailList, TimelinePlot
 
 
