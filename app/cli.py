@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,8 @@ from app.signals import StopOnSignals
 from app.startup import announce_loading, folder_without_scan_error, model_file_error
 from app.streams import add_streams_arguments, run_grid_streams, run_streams
 from app.window import run_window_app
-from common.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
+from common.errors import OutputClosed, is_closed_pipe
+from common.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, output_closed_exit
 from realtime.config import EngineConfig
 from realtime.sources.factory import SOURCE_FORMS
 
@@ -47,7 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="backbone runtime; auto: ONNX Runtime on cpu (2-4x faster), torch on cuda",
     )
     parser.add_argument("--window", type=positive_int, help="frames per window (default: the checkpoint's)")
-    parser.add_argument("--stride", type=positive_int, default=defaults.stride, help="new frames between windows")
+    parser.add_argument(
+        "--stride",
+        type=positive_int,
+        default=defaults.stride,
+        help="new embedded crops of a face between two of its windows (default: 3 where every crop is embedded, "
+        "1 where a CPU paces crops)",
+    )
+    parser.add_argument(
+        "--crops-per-second",
+        type=positive_float,
+        default=defaults.crops_per_second,
+        metavar="N",
+        help="crops per second of video per face that a CPU embeds from files and scans (default: the model's; "
+        "live sources embed each face's newest crop)",
+    )
     parser.add_argument(
         "--detect-every",
         type=positive_int,
@@ -116,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
         runtime=args.runtime,
         window=args.window,
         stride=args.stride,
+        crops_per_second=args.crops_per_second,
         threshold=args.threshold,
         detect_every=args.detect_every,
         detector_model=args.detector,
@@ -168,6 +185,18 @@ def _scan_only_flags(args: argparse.Namespace) -> list[tuple[str, bool]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; a reader of stdout that went away ends any run quietly (exit status 141)."""
+    try:
+        return _run(argv)
+    except OutputClosed:
+        return output_closed_exit()
+    except OSError as exc:
+        if is_closed_pipe(exc):
+            return output_closed_exit()
+        raise
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     conflict = _file_only_flags_error(args)
@@ -214,21 +243,25 @@ def run_headless(
     """Analyses one source, printing verdicts and a summary as JSON lines; returns the exit code."""
     # Heavy imports after argument parsing so --help and usage errors answer at once.
     from realtime.engine import EngineError, build_engine
-    from realtime.output import JsonLinesWriter, summary_record, verdict_record
+    from realtime.output import JsonLinesWriter, status_record, summary_record, verdict_record
+    from realtime.pipeline import SIGNAL_CHECK_S
+    from realtime.sinks import VerdictSink
     from realtime.sources.base import SourceError
     from realtime.sources.factory import open_configured_source
+    from realtime.status import StreamStatus, status_warning
     from realtime.summary import VerdictSummary
 
     writer = JsonLinesWriter()
+    reader_gone = threading.Event()  # set on the capture thread when a status line found stdout closed
 
-    def on_status(record: dict) -> None:  # runs on the capture thread
-        writer.write({"type": "status", "source": source.name, **record})
-        if record["event"] == "reconnecting":
-            print(
-                f"warning: {source.name}: {record['reason']}; reconnecting in {record['retry_in_s']} s",
-                file=sys.stderr,
-                flush=True,
-            )
+    def on_status(status: StreamStatus) -> None:  # runs on the capture thread
+        warning = status_warning(source.name, status)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        try:
+            writer.write(status_record(status, source.name))
+        except OutputClosed:
+            reader_gone.set()
 
     try:
         source = open_configured_source(config, source_spec, on_status)
@@ -238,20 +271,23 @@ def run_headless(
         return fail(str(exc))
     summary = VerdictSummary()
     trained = engine.spec.trained
-
-    def on_verdict(verdict) -> None:  # runs on the inference thread
-        summary.add(verdict)
-        writer.write(verdict_record(verdict, trained))
-
-    pipeline = engine.pipeline([source], on_verdict)
+    sinks = [
+        VerdictSink("summary", summary.add),
+        VerdictSink("JSON lines", lambda verdict: writer.write(verdict_record(verdict, trained))),
+    ]
+    pipeline = engine.pipeline([source], sinks)
     started = time.monotonic()
     with StopOnSignals(pipeline.stop) as signals:
         try:
             pipeline.start()
-            pipeline.wait()
+            while not pipeline.finished(timeout_s=SIGNAL_CHECK_S):
+                if reader_gone.is_set():
+                    pipeline.stop()
         finally:
             pipeline.stop()
             pipeline.join()
+    if pipeline.output_closed or reader_gone.is_set():
+        return output_closed_exit()
     interrupted = signals.interrupted
     stats = pipeline.stats()[0]
     if stats.error and stats.frames_read == 0:
@@ -272,6 +308,9 @@ def run_headless(
     )
     if pipeline.inference.error:
         return fail(pipeline.inference.error)
+    if pipeline.sinks.failures:
+        name, message = next(iter(pipeline.sinks.failures.items()))
+        return fail(f"the {name} output failed: {message}")
     if stats.error:
         return fail(stats.error)
     return EXIT_INTERRUPTED if interrupted and fail_on_interrupt else EXIT_OK

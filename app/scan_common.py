@@ -38,12 +38,12 @@ def file_record(outcome: FileOutcome) -> dict[str, Any]:
 def load_scan_model(model_path: Path | None, config: EngineConfig) -> tuple[Detector, ModelIdentity]:
     """The detector (default: the shipped one) for the configured device and how reports name it;
     EngineError when unusable."""
-    from realtime.engine import checkpoint_sha256, load_engine_detector, warn_if_untrained
+    from realtime.engine import load_engine_detector, warn_if_untrained
     from services.scan.report_json import ModelIdentity
 
     detector = load_engine_detector(config, model_path)
     warn_if_untrained(detector)
-    return detector, ModelIdentity(detector.source, checkpoint_sha256(model_path, detector), detector.spec)
+    return detector, ModelIdentity(detector.source, detector.checkpoint_sha256, detector.spec)
 
 
 def print_record(record: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from app.signals import StopOnSignals
 from app.startup import announce_loading
-from common.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
+from common.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, output_closed_exit
 from realtime.config import EngineConfig
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
         if isinstance(engine, int):
             return engine
         runner = ThreadStreams(streams, engine, sinks)
+    sinks.on_reader_gone = runner.stop
     view = start_status_view(board)
     started = time.monotonic()
     signals = StopOnSignals(runner.stop)
@@ -184,6 +185,12 @@ def run_streams(args: argparse.Namespace, config: EngineConfig) -> int:
         if view is not None:
             view.close()
         sinks.close()
+    if sinks.reader_gone.is_set():
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+        return output_closed_exit()
     interrupted = signals.interrupted
     restarts = {name: runner.restarts(name) for name in stats} if args.backend == "ray" else None
     elapsed_s = time.monotonic() - started

@@ -87,7 +87,7 @@ def main() -> None:
             "verdict_gaps_outside_outage": len(gaps),
             "longest_gap_s": round(max((b - a for a, b in gaps), default=0.0), 2),
         }
-    reconnected = [t for t, url, record in statuses if url == victim_url and record["event"] == "reconnected"]
+    reconnected = [t for t, url, record in statuses if url == victim_url and record.event == "reconnected"]
     stats = pipeline.stats()
     warm = [rss for t, rss in rss_samples if t >= 60] or [rss for _, rss in rss_samples]
     report(

@@ -8,17 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from torch import nn
 
-from models.checkpoint import CheckpointError, ModelSpec
+from models.spec import CheckpointError, ModelSpec
 
 _ARCHITECTURES: dict[str, Callable[[ModelSpec, bool], nn.Module]] = {}
+_EXTERNAL_PREFIXES: dict[str, tuple[str, ...]] = {}
 
 
-def register_architecture(name: str, builder: Callable[[ModelSpec, bool], nn.Module]) -> None:
-    """Adds an architecture; its modules must offer ``embed`` and ``score_features``."""
+def register_architecture(
+    name: str, builder: Callable[[ModelSpec, bool], nn.Module], external_prefixes: tuple[str, ...] = ()
+) -> None:
+    """Adds an architecture; its modules must offer ``embed`` and ``score_features``.
+
+    ``external_prefixes``: state-dict prefixes whose weights come from an installed package (a
+    foundation model's), are built with the model every time and never stored in a checkpoint.
+    """
     _ARCHITECTURES[name] = builder
+    _EXTERNAL_PREFIXES[name] = external_prefixes
+
+
+def external_prefixes(architecture: str) -> tuple[str, ...]:
+    """The state-dict prefixes of ``architecture`` that checkpoints leave out (see register_architecture)."""
+    return _EXTERNAL_PREFIXES.get(architecture, ())
 
 
 def architecture_names() -> list[str]:
@@ -42,3 +56,5 @@ class LoadedModel:
     model: nn.Module
     spec: ModelSpec
     source: str  # checkpoint path, or a description of how the model was made
+    checkpoint: Path | None = None  # the checkpoint file it was loaded from (None: made in memory)
+    checkpoint_sha256: str | None = None

@@ -35,9 +35,14 @@ def save_checkpoint(path: Path, model: nn.Module, spec: ModelSpec, half_precisio
 
     ``half_precision`` stores floating tensors as fp16 to halve the file; they are cast back on load.
     """
+    from models.architectures import external_prefixes
+
+    # Weights that come from an installed package (a foundation model's) are not the checkpoint's to hold.
+    external = external_prefixes(spec.architecture)
     state = {
         k: (v.half() if half_precision and v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in model.state_dict().items()
+        if not k.startswith(external)
     }
     payload = {"format": CHECKPOINT_FORMAT, "spec": spec.to_dict(), "state_dict": state}
     path = Path(path)

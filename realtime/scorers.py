@@ -1,8 +1,9 @@
 """What the inference thread runs: crops -> features, feature windows -> p_fake (the temperature-scaled score).
 
-:class:`OnnxScorer` runs the whole detector (RGB backbone, native residual branch, temporal head)
-in ONNX Runtime with numpy only: the CPU path never imports torch. The torch scorer (CUDA, or
-``--runtime torch``) lives in ``realtime.torch_scorer`` and offers the same two calls.
+:class:`OnnxScorer` runs the whole detector (the CNN backbone and native residual branch, or the
+CLIP tower's float graph, then the head) in ONNX Runtime with numpy only: the CPU path never imports
+torch. The torch scorer (CUDA, or ``--runtime torch``) lives in ``realtime.torch_scorer`` and offers
+the same two calls.
 """
 
 from __future__ import annotations
@@ -47,14 +48,16 @@ def by_length(windows: Sequence[np.ndarray]) -> dict[int, list[int]]:
     return groups
 
 
-def onnx_session(model: bytes, threads: int):
-    """An ONNX Runtime CPU session with ``threads`` intra-op threads (one inter-op thread)."""
+def onnx_session(model: bytes | str, threads: int):
+    """An ONNX Runtime CPU session (from bytes or a file path) with ``threads`` intra-op threads, one inter-op
+    thread, and threads that sleep when idle: spinning would take the cores the capture and face threads need."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
@@ -67,7 +70,7 @@ class OnnxScorer:
     def __init__(self, detector: OnnxDetector, threads: int) -> None:
         self.spec = detector.spec
         self.wants_canvas = detector.wants_canvas
-        self._embed = onnx_session(detector.embed_model, threads)
+        self._embed = onnx_session(detector.embed_model(), threads)
         self._head = onnx_session(detector.head_model, threads)
 
     def embed(self, crops: Sequence[np.ndarray], canvases: Sequence[np.ndarray] | None = None) -> np.ndarray:

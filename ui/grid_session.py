@@ -36,6 +36,7 @@ class GridSession:
         writer = AlertTap(self.feed.signals.alert_raised.emit, out)
         self.sinks = StreamSinks(streams, writer, engine.spec.trained, engine.threshold, self.feed)
         self.runner = ThreadStreams(streams, engine, self.sinks, self.feed.put_frame)
+        self.sinks.on_reader_gone = self.runner.stop  # stdout piped into a reader that went away
         self._watcher = threading.Thread(target=self._watch, name="grid-watcher", daemon=True)
         self._started_at: float | None = None
         self._elapsed_s = 0.0

@@ -10,9 +10,10 @@ from realtime.sources.av_source import AvSource, is_stream_url
 from realtime.sources.base import FrameSource, SourceError
 from realtime.sources.demo import demo_clip
 from realtime.sources.images import IMAGE_SUFFIXES, ImageSource
-from realtime.sources.reconnect import ReconnectingSource, ReconnectPolicy, StatusCallback
+from realtime.sources.reconnect import ReconnectingSource, ReconnectPolicy
 from realtime.sources.screen import ScreenSource, parse_region
 from realtime.sources.webcam import WebcamSource
+from realtime.status import StatusCallback
 
 SOURCE_FORMS = "a video/image file, a folder of images, webcam:N, screen: or screen:x,y,w,h, or an rtsp/http(s) URL"
 

@@ -7,13 +7,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from realtime.frames import Frame
 from realtime.sources.av_source import AvSource
 from realtime.sources.base import SourceError, SourceHealth
-
-StatusCallback = Callable[[dict[str, Any]], None]
+from realtime.status import StatusCallback, reconnected, reconnecting
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ class ReconnectingSource:
         self.name = name
         self.policy = policy
         self.reconnect_on_end = reconnect_on_end
-        self.on_status = on_status or (lambda record: None)
+        self.on_status = on_status or (lambda status: None)
         self.log = OutageLog()
         self._current: AvSource | None = None
 
@@ -112,15 +110,7 @@ class ReconnectingSource:
             if not self.log.outages or self.log.outages[-1].end_s is not None:
                 self.log.outages.append(Outage(round(now_s, 3), None, reason))
             delay_s = self.policy.delay_s(failures)
-            self.on_status(
-                {
-                    "event": "reconnecting",
-                    "attempt": failures,
-                    "retry_in_s": delay_s,
-                    "reason": reason,
-                    "at_s": round(now_s, 3),
-                }
-            )
+            self.on_status(reconnecting(failures, delay_s, reason, round(now_s, 3)))
             clip_id += 1
             if stop.wait(delay_s):
                 return
@@ -129,9 +119,7 @@ class ReconnectingSource:
         self.log.reconnects += 1
         outage = self.log.outages[-1]
         outage.end_s = round(now_s, 3)
-        self.on_status(
-            {"event": "reconnected", "outage_s": round(outage.end_s - outage.start_s, 3), "at_s": round(now_s, 3)}
-        )
+        self.on_status(reconnected(round(outage.end_s - outage.start_s, 3), round(now_s, 3)))
 
     def close(self) -> None:
         if self._current is not None:

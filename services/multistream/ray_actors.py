@@ -24,27 +24,27 @@ import dataclasses
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 
+from models.spec import ModelSpec
 from realtime.capture import CaptureThread
 from realtime.config import EngineConfig
-from realtime.engine import Detector, build_engine
-from realtime.face_stage import CropSettings, FaceStageResult
+from realtime.engine import Detector, build_engine, crop_settings, pacing_for
+from realtime.face_stage import FaceStageResult
 from realtime.frame_queue import BoundedQueue, DropPolicy
-from realtime.frames import FaceCrop, Verdict
-from realtime.inference import (
-    InferenceMessage,
-    InferenceWorker,
-    ScoringSettings,
-    StreamEnded,
-    TrackEnded,
-)
-from realtime.pipeline import StreamStats, build_face_stage, frame_queue, stream_stats
+from realtime.frames import FaceCrop, Frame, Verdict
+from realtime.inbox import InferenceInbox
+from realtime.inference import InferenceWorker, ScoringSettings
+from realtime.messages import StreamEnded, TrackEnded
+from realtime.pacing import CropGate
+from realtime.pipeline import FaceLoop, StreamStats, build_face_stage, frame_queue, stream_stats
 from realtime.scorers import Scorer
+from realtime.status import Severity, StreamStatus
 from services.multistream.config import StreamSettings
 from services.multistream.sources import open_stream_source
 
@@ -97,7 +97,7 @@ class StatusEvent:
     """A status record of one stream: reconnecting, reconnected, restarted."""
 
     stream: str
-    record: dict[str, Any]
+    status: StreamStatus
 
 
 Event = Verdict | Progress | StatusEvent
@@ -133,7 +133,7 @@ class InferenceActor:
     def __init__(self, config: EngineConfig, settings: ScoringSettings, stream_names: list[str]) -> None:
         self.config = config
         self.settings = settings
-        self.inbox = BoundedQueue[InferenceMessage](config.crop_queue_size, DropPolicy.NEVER)
+        self.inbox = InferenceInbox(config.crop_queue_size)
         self.events = BoundedQueue[Event](EVENT_QUEUE_SIZE, DropPolicy.NEVER)
         self.streams = {name: _StreamState() for name in stream_names}
         self.scorer: Scorer | None = None
@@ -185,8 +185,10 @@ class InferenceActor:
                 state.ended,
             )
         if resume.incarnation > 1:
-            record = {"event": "restarted", "incarnation": resume.incarnation, "resume_frame": resume.first_frame}
-            self.events.put(StatusEvent(name, record))
+            status = StreamStatus(
+                "restarted", Severity.WARNING, incarnation=resume.incarnation, resume_frame=resume.first_frame
+            )
+            self.events.put(StatusEvent(name, status))
         return resume
 
     def rejoin(self, name: str, position: Position) -> int:
@@ -209,7 +211,7 @@ class InferenceActor:
             self._new_session(name, state)
             session = state.session
         event = "inference_restarted" if forgotten else "inference_resumed"
-        self.events.put(StatusEvent(name, {"event": event, "resume_frame": position.next_frame}))
+        self.events.put(StatusEvent(name, StreamStatus(event, Severity.WARNING, resume_frame=position.next_frame)))
         return session
 
     def submit(
@@ -221,8 +223,10 @@ class InferenceActor:
         frames_analyzed: int,
         faces: int,
         messages: list,
+        newest: bool = False,
     ) -> bool:
-        """Crops and track ends of one stream up to frame ``next_frame - 1``; returns once they are queued.
+        """Crops and track ends of one stream up to frame ``next_frame - 1``; returns once they are queued
+        (``newest``: each crop becomes its face's waiting crop, replacing an older one).
 
         ``seq`` numbers the calls of one session: a threaded actor may start calls out of order,
         and a window must see its crops in frame order. False: the call belongs to a session this
@@ -244,7 +248,10 @@ class InferenceActor:
                     continue  # a stream ends once: its end may be sent again after a rejoin
                 else:
                     state.ended = True
-                self.inbox.put(message)
+                if newest and isinstance(message, FaceCrop):
+                    self.inbox.offer(message)
+                else:
+                    self.inbox.put(message)
             state.next_frame = max(state.next_frame, next_frame)
             state.frames_analyzed = frames_analyzed
             state.next_seq += 1
@@ -257,10 +264,10 @@ class InferenceActor:
             self.events.put(Progress(name, frames_analyzed, faces))
         return True
 
-    def status(self, name: str, session: int, record: dict[str, Any]) -> None:
-        """A status record from the source of a stream (reconnecting, reconnected)."""
+    def status(self, name: str, session: int, status: StreamStatus) -> None:
+        """A status event from the source of a stream (reconnecting, reconnected)."""
         if session == self.streams[name].session:
-            self.events.put(StatusEvent(name, record))
+            self.events.put(StatusEvent(name, status))
 
     def abandon(self, name: str) -> None:
         """The stream is over (its actor returned, or is gone for good): end its tracks and the stream once.
@@ -299,14 +306,23 @@ class _Sender:
         self.seq = 0
         self.lost = False
 
-    def send(self, next_frame: int, frames_analyzed: int, faces: int, messages: list, force: bool = False) -> None:
+    def send(
+        self,
+        next_frame: int,
+        frames_analyzed: int,
+        faces: int,
+        messages: list,
+        force: bool = False,
+        newest: bool = False,
+    ) -> None:
+        """``newest``: the crops are their faces' newest, replacing older ones still waiting (live, on a CPU)."""
         now = time.monotonic()
         if not (messages or force or now - self.sent_at >= PROGRESS_EVERY_S):
             return
         self.sent_at = now
         self.in_flight.append(
             self.inference.submit.remote(
-                self.name, self.session, self.seq, next_frame, frames_analyzed, faces, messages
+                self.name, self.session, self.seq, next_frame, frames_analyzed, faces, messages, newest
             )
         )
         self.seq += 1
@@ -357,18 +373,67 @@ def call_patiently(method: Any, *args: Any) -> Any:
         time.sleep(REJOIN_RETRY_S)
 
 
-class StreamActor:
-    """Captures one stream and runs its face stage; crops go to the stream's inference actor."""
+class _RayPort:
+    """A stream actor's face-loop port: one frame's track ends and crops to the inference actor, with track
+    ids past those of earlier incarnations; rejoins a restarted inference actor when a call was lost."""
 
-    def __init__(self, stream: StreamSettings, config: EngineConfig, crop: CropSettings, inference_name: str) -> None:
-        """``inference_name``: the named inference actor of this stream.
+    def __init__(self, name: str, sender: _Sender, resume: Resume, newest_only: bool) -> None:
+        self.name = name
+        self.sender = sender
+        self.resume = resume
+        self.newest_only = newest_only
+        self.analyzed = resume.frames_analyzed
+        self.next_frame = resume.first_frame
+        self.track_ids_seen: Callable[[], set[int]] = set
+
+    def position(self) -> Position:
+        offset = self.resume.track_offset
+        seen = frozenset(track_id + offset for track_id in self.track_ids_seen())
+        next_track = max(seen, default=offset) + 1
+        resume = self.resume
+        return Position(
+            resume.incarnation, self.sender.session, self.next_frame, next_track, self.analyzed, resume.faces_seen, seen
+        )
+
+    def deliver(self, result: FaceStageResult, crops: list[FaceCrop]) -> None:
+        offset = self.resume.track_offset
+        messages: list = [TrackEnded(self.name, track_id + offset) for track_id in result.ended_tracks]
+        messages += [dataclasses.replace(crop, track_id=crop.track_id + offset) for crop in crops]
+        self.analyzed += 1
+        self.next_frame = result.frame.index + 1  # a restart resumes after the last frame delivered
+        self.sender.send(self.next_frame, self.analyzed, len(result.faces), messages, newest=self.newest_only)
+        if self.sender.lost:
+            self.sender.rejoin(self.position())
+
+    def finish(self, ended_tracks: list[int]) -> None:
+        final: list = [TrackEnded(self.name, track_id + self.resume.track_offset) for track_id in ended_tracks]
+        final.append(StreamEnded(self.name))
+        while True:
+            self.sender.send(self.next_frame, self.analyzed, 0, final, force=True)
+            self.sender.drain()
+            if not self.sender.lost:
+                return
+            self.sender.rejoin(self.position())  # the end must reach the inference actor, or it waits for ever
+            final = [StreamEnded(self.name)]
+
+
+class StreamActor:
+    """Captures one stream and runs its face loop (``realtime.pipeline.FaceLoop``); crops go to the stream's
+    inference actor."""
+
+    def __init__(
+        self, stream: StreamSettings, config: EngineConfig, spec: ModelSpec, device: str, inference_name: str
+    ) -> None:
+        """``spec`` and ``device``: the model's and where its inference actor runs, which decide how crops are
+        paced. ``inference_name``: the named inference actor of this stream.
 
         By name rather than by handle: Ray warns that an actor created with a handle among its
         arguments may not find it after a restart (ray-project/ray#53727); a name always resolves.
         """
         self.stream = stream
         self.config = config
-        self.crop = crop
+        self.spec = spec
+        self.device = device
         self.inference = ray.get_actor(inference_name)
         self.stop_event = threading.Event()
         self.frames: BoundedQueue | None = None
@@ -382,60 +447,32 @@ class StreamActor:
 
         sender = _Sender(self.inference, name, resume.session)
 
-        def on_status(record: dict[str, Any]) -> None:  # runs on the capture thread
-            self.inference.status.remote(name, sender.session, record)
+        def on_status(status: StreamStatus) -> None:  # runs on the capture thread
+            self.inference.status.remote(name, sender.session, status)
 
         source = open_stream_source(self.stream, config, on_status)
         frames = self.frames = frame_queue(source, config)
         if self.stop_event.is_set():
             frames.close()
-        stage = build_face_stage(source, config, self.crop, self.stream.detect_every)
+        stage = build_face_stage(source, config, crop_settings(self.spec), self.stream.detect_every)
+        gate = CropGate(pacing_for(source, config, self.spec, self.device))
+        port = _RayPort(name, sender, resume, gate.newest_only)
+        port.track_ids_seen = lambda: stage.follower.track_ids_seen
         capture = CaptureThread(source, frames, self.stop_event)
         capture.start()
-        offset = resume.track_offset
-        analyzed = resume.frames_analyzed
-        next_frame = resume.first_frame
 
-        def position() -> Position:
-            seen = frozenset(track_id + offset for track_id in stage.follower.track_ids_seen)
-            next_track = max(seen, default=offset) + 1
-            return Position(
-                resume.incarnation, sender.session, next_frame, next_track, analyzed, resume.faces_seen, seen
-            )
+        def resumed_frames() -> Iterator[Frame]:
+            """Live frames numbered on from the earlier incarnations; a file's frames past what they analysed."""
+            for frame in iter(frames.get, None):
+                if source.is_live:
+                    yield dataclasses.replace(frame, index=frame.index + resume.first_frame)
+                elif frame.index >= resume.first_frame:
+                    yield frame
 
-        def messages_of(result: FaceStageResult) -> list:
-            """One frame's track ends and crops, track ids past those of earlier incarnations."""
-            messages: list = [TrackEnded(name, track_id + offset) for track_id in result.ended_tracks]
-            return messages + [dataclasses.replace(crop, track_id=crop.track_id + offset) for crop in result.crops]
-
-        while (frame := frames.get()) is not None:
-            if source.is_live:
-                frame = dataclasses.replace(frame, index=frame.index + resume.first_frame)
-            elif frame.index < resume.first_frame:
-                continue  # analysed before the restart
-            for result in stage.process(frame):
-                analyzed += 1
-                next_frame = result.frame.index + 1  # a restart resumes after the last frame delivered
-                sender.send(next_frame, analyzed, len(result.faces), messages_of(result))
-                if sender.lost:
-                    sender.rejoin(position())
+        FaceLoop(stage, gate, port).run(resumed_frames(), self.stop_event)
         frames.close()
-        held, ended = stage.finish()
-        for result in held:
-            analyzed += 1
-            next_frame = result.frame.index + 1
-            sender.send(next_frame, analyzed, len(result.faces), messages_of(result))
-        final: list = [TrackEnded(name, track_id + offset) for track_id in ended]
-        final.append(StreamEnded(name))
-        while True:
-            sender.send(next_frame, analyzed, 0, final, force=True)
-            sender.drain()
-            if not sender.lost:
-                break
-            sender.rejoin(position())  # the end must reach the inference actor, or it waits for ever
-            final = [StreamEnded(name)]
         capture.join()
-        stats = stream_stats(source, stage, capture, frames, analyzed)
+        stats = stream_stats(source, stage, capture, frames, port.analyzed)
         # Earlier incarnations read and followed faces too: live frame numbers and face counts continue.
         return dataclasses.replace(
             stats,

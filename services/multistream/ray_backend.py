@@ -19,7 +19,7 @@ from ray.exceptions import RayActorError, RayTaskError
 
 from common.errors import first_line
 from realtime.config import EngineConfig
-from realtime.engine import Detector, crop_settings, resolve_settings
+from realtime.engine import Detector, resolve_settings
 from realtime.pipeline import StreamStats
 from services.multistream.config import StreamSettings
 from services.multistream.ray_actors import (
@@ -44,9 +44,9 @@ class RayStreams:
         self, streams: list[StreamSettings], detector: Detector, config: EngineConfig, sinks: StreamSinks
     ) -> None:
         """Creates the actors on the connected Ray cluster; nothing is read until start()."""
-        settings = resolve_settings(config, detector.spec)
-        crop = crop_settings(detector.spec)
         gpus = int(ray.cluster_resources().get("GPU", 0))
+        device = "cuda" if gpus else "cpu"  # where the inference actors run, which decides how crops are paced
+        settings = resolve_settings(config, detector.spec, device)
         groups = [streams[start :: max(1, gpus)] for start in range(max(1, gpus))]
         groups = [group for group in groups if group]
         self._model = [ray.put(detector)]  # handed to every inference actor, again after a restart
@@ -78,7 +78,7 @@ class RayStreams:
                     ray.remote(StreamActor)
                     # Ray restarts a dead stream actor and runs its pending run() again on the new one.
                     .options(max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, max_concurrency=2)
-                    .remote(stream, config, crop, inference_name)
+                    .remote(stream, config, detector.spec, device, inference_name)
                 )
         described = ray.get([inference.load.remote(self._model) for inference in self.inference])
         self.device, self.runtime = described[0]
@@ -130,9 +130,9 @@ class RayStreams:
     def _deliver(self, events: list) -> None:
         for event in events:
             if isinstance(event, StatusEvent):
-                if event.record["event"] == "restarted":
+                if event.status.event == "restarted":
                     self._restarts[event.stream] += 1
-                self.sinks.status(event.stream, event.record)
+                self.sinks.status(event.stream, event.status)
             elif isinstance(event, Progress):
                 if self.sinks.board is not None:
                     self.sinks.board.progress(event.stream, event.frames_analyzed, event.faces)

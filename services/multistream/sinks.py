@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
+from common.errors import OutputClosed
 from common.urls import mask_url
 from models.spec import ModelSpec
 from realtime.frames import Verdict
 from realtime.inference import label_for
-from realtime.output import JsonLinesWriter, summary_record, verdict_record
+from realtime.output import JsonLinesWriter, status_record, summary_record, verdict_record
 from realtime.pipeline import StreamStats
+from realtime.status import StreamStatus, status_warning
 from realtime.summary import VerdictSummary
 from realtime.verdicts import Judgement, rounded
 from services.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_text
@@ -55,6 +57,8 @@ class StreamSinks:
         if any(s.alert is not None and s.alert.command for s in streams):
             self.commands = AlertCommands()
         self._lock = threading.Lock()
+        self.reader_gone = threading.Event()  # stdout's reader went away: the run stops quietly
+        self.on_reader_gone: Callable[[], None] | None = None  # what stops the run (set by its runner)
         if board is not None:
             board.set_judge(self.judgement, self.video_p_fake)
 
@@ -77,7 +81,7 @@ class StreamSinks:
         record["label"] = label_for(verdict.p_fake, self.thresholds[name], self.trained)
         with self._lock:
             self.summaries[name].add(verdict)
-            self.writer.write(self._tagged(name, record))
+            self._write(self._tagged(name, record))
             policy = self.alerts.get(name)
             alert = policy.observe(verdict) if policy else None
             if alert is not None:
@@ -85,17 +89,14 @@ class StreamSinks:
         if self.board is not None:
             self.board.verdict(verdict)
 
-    def status(self, name: str, record: dict[str, Any]) -> None:
+    def status(self, name: str, status: StreamStatus) -> None:
         """A status event of one stream (reconnecting, reconnected, restarted, ...)."""
-        self.writer.write(self._tagged(name, {"type": "status", **record}))
+        self._write(self._tagged(name, status_record(status)))
         if self.board is not None:
-            self.board.state(name, str(record.get("event", "")))
-        if record.get("event") == "reconnecting":
-            print(
-                f"warning: {name}: {record['reason']}; reconnecting in {record['retry_in_s']} s",
-                file=sys.stderr,
-                flush=True,
-            )
+            self.board.state(name, status.event)
+        warning = status_warning(name, status)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
 
     def _alert(self, name: str, verdict: Verdict, alert: Alert) -> None:
         """Runs under ``self._lock``, after the verdict went into the stream's summary."""
@@ -118,7 +119,7 @@ class StreamSinks:
             },
         )
         self.alert_counts[name] += 1
-        self.writer.write(record)
+        self._write(record)
         if self.board is not None:
             self.board.alert(name)
         command = self.streams[name].alert.command  # type: ignore[union-attr]  # policies exist only with alerts
@@ -160,6 +161,17 @@ class StreamSinks:
             if restarts and restarts.get(name):
                 record["restarts"] = restarts[name]
             self.writer.write(self._tagged(name, record))
+
+    def _write(self, record: dict[str, Any]) -> None:
+        """One line on the output; a reader that went away stops the run, once, instead of failing the thread
+        that wrote (a sink, a capture or an event reader thread)."""
+        try:
+            self.writer.write(record)
+        except OutputClosed:
+            if not self.reader_gone.is_set():
+                self.reader_gone.set()
+                if self.on_reader_gone is not None:
+                    self.on_reader_gone()
 
     def close(self) -> None:
         if self.commands is not None:

@@ -9,7 +9,7 @@ from realtime.config import EngineConfig
 from realtime.frames import Frame
 from realtime.sources.base import FrameSource, SourceHealth
 from realtime.sources.factory import open_configured_source
-from realtime.sources.reconnect import StatusCallback
+from realtime.status import StatusCallback
 from services.multistream.config import StreamSettings
 
 

@@ -6,6 +6,7 @@ import sys
 
 from realtime.frames import Verdict
 from realtime.output import JsonLinesWriter
+from realtime.status import reconnected
 from services.alerts import AlertPolicy
 from services.multistream.config import AlertSettings, StreamSettings
 from services.multistream.sinks import StreamSinks, alert_rule
@@ -42,7 +43,7 @@ def test_lines_are_tagged_labelled_per_stream_and_alerts_run_their_command(tmp_p
     sinks.verdict(verdict("lobby", 0.7))
     sinks.verdict(verdict("door", 0.7))
     sinks.verdict(verdict("door", 0.6, last_frame=13))
-    sinks.status("lobby", {"event": "reconnected", "outage_s": 1.0})
+    sinks.status("lobby", reconnected(outage_s=1.0, at_s=5.0))
     sinks.close()
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(r["type"], r["stream"]) for r in records] == [
