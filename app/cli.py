@@ -18,7 +18,7 @@ from app.streams import add_streams_arguments, run_grid_streams, run_streams
 from app.window import run_window_app
 from common.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
 from realtime.config import EngineConfig
-from realtime.sources.factory import SOURCE_FORMS
+from realtime.sources.factory import SOURCE_FORMS, names_live_source
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +131,7 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
 
 def _file_only_flags_error(args: argparse.Namespace) -> str | None:
     """Flags that only make sense for video files, given with another kind of source."""
-    live_source = args.source is not None and ("://" in args.source or args.source.startswith(("webcam:", "screen:")))
+    live_source = names_live_source(args.source)
     if live_source and args.realtime:
         return "--realtime paces video files; live sources are real time already"
     if live_source and args.sample_every > 1:
