@@ -14,7 +14,7 @@ from app.parser import Parser
 from app.scan import DEFAULT_EXPLANATIONS, add_scan_arguments, run_scan
 from app.signals import StopOnSignals
 from app.startup import announce_loading, folder_without_scan_error, model_file_error
-from app.streams import add_streams_arguments, run_grid_streams, run_streams
+from app.streams import add_streams_arguments, address_without_ray_error, run_grid_streams, run_streams
 from app.window import run_window_app
 from common.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
 from realtime.config import EngineConfig
@@ -147,8 +147,9 @@ def _backend_flags_error(args: argparse.Namespace) -> str | None:
         return "--streams and --scan are exclusive: run them separately"
     if args.backend == "ray" and not (args.streams or args.scan):
         return "--backend ray runs --streams FILE or --scan on Ray; add one of them"
-    if args.address and args.backend != "ray":
-        return "--address names a Ray cluster; it needs --backend ray"
+    address_error = address_without_ray_error(args)
+    if address_error:
+        return address_error
     if args.address:
         try:
             bootstrap_endpoint(args.address)
