@@ -15,12 +15,12 @@ from app.parser import Parser
 from app.scan import DEFAULT_EXPLANATIONS, add_scan_arguments, run_scan
 from app.signals import StopOnSignals
 from app.startup import announce_loading, folder_without_scan_error, model_file_error
-from app.streams import add_streams_arguments, run_grid_streams, run_streams
+from app.streams import add_streams_arguments, address_without_ray_error, run_grid_streams, run_streams
 from app.window import run_window_app
 from common.errors import OutputClosed, is_closed_pipe
 from common.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, output_closed_exit
 from realtime.config import EngineConfig
-from realtime.sources.factory import SOURCE_FORMS
+from realtime.sources.factory import SOURCE_FORMS, names_live_source
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,7 +148,7 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
 
 def _file_only_flags_error(args: argparse.Namespace) -> str | None:
     """Flags that only make sense for video files, given with another kind of source."""
-    live_source = args.source is not None and ("://" in args.source or args.source.startswith(("webcam:", "screen:")))
+    live_source = names_live_source(args.source)
     if live_source and args.realtime:
         return "--realtime paces video files; live sources are real time already"
     if live_source and args.sample_every > 1:
@@ -164,8 +164,9 @@ def _backend_flags_error(args: argparse.Namespace) -> str | None:
         return "--streams and --scan are exclusive: run them separately"
     if args.backend == "ray" and not (args.streams or args.scan):
         return "--backend ray runs --streams FILE or --scan on Ray; add one of them"
-    if args.address and args.backend != "ray":
-        return "--address names a Ray cluster; it needs --backend ray"
+    address_error = address_without_ray_error(args)
+    if address_error:
+        return address_error
     if args.address:
         try:
             bootstrap_endpoint(args.address)

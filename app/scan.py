@@ -24,6 +24,7 @@ from app.signals import StopOnSignals
 from app.startup import announce_loading
 from common.exit_codes import EXIT_OK, fail
 from realtime.config import EngineConfig
+from realtime.sources.factory import names_live_source
 from services.scan.files import VIDEO_SUFFIXES, is_video_file
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def _check(source_spec: str | None, config: EngineConfig, args: argparse.Namespa
     """The source path, or ScanUsageError for what --scan cannot do."""
     if not source_spec:
         raise ScanUsageError("--scan needs --source FILE or --source DIR")
-    if "://" in source_spec or source_spec.startswith(("webcam:", "screen:")):
+    if names_live_source(source_spec):
         raise ScanUsageError("--scan reads recorded files and folders, not live sources")
     if config.realtime:
         raise ScanUsageError("--scan analyses as fast as possible; drop --realtime")

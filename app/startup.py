@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import TextIO
 
+from realtime.sources.factory import names_live_source
 from realtime.sources.images import IMAGE_SUFFIXES
 from services.scan.files import list_videos
 
@@ -31,7 +32,7 @@ def model_file_error(model_path: Path | None) -> str | None:
 
 def folder_without_scan_error(source_spec: str | None) -> str | None:
     """A folder of videos given without --scan (a folder is read as images): the line that says to add --scan."""
-    if not source_spec or "://" in source_spec:
+    if not source_spec or names_live_source(source_spec):
         return None
     folder = Path(source_spec)
     if not folder.is_dir():

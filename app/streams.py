@@ -42,6 +42,13 @@ def add_streams_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def address_without_ray_error(args: argparse.Namespace) -> str | None:
+    """The line for --address given without --backend ray (only Ray joins a cluster)."""
+    if args.address and args.backend != "ray":
+        return "--address names a Ray cluster; it needs --backend ray"
+    return None
+
+
 @dataclass(frozen=True)
 class PreparedStreams:
     """What every --streams run needs before its backend starts: the streams and the model."""
@@ -55,10 +62,11 @@ def prepare_streams(args: argparse.Namespace, config: EngineConfig) -> PreparedS
     an exit code (after one ``error:`` line) on a mistake. Usage errors answer before heavy imports."""
     from services.multistream.config import StreamsConfigError, load_streams
 
-    if getattr(args, "source", None):
+    if args.source:
         return fail("--streams and --source are exclusive: put the source in the streams file", EXIT_USAGE)
-    if getattr(args, "address", None) and getattr(args, "backend", "threads") != "ray":
-        return fail("--address names a Ray cluster; it needs --backend ray", EXIT_USAGE)
+    address_error = address_without_ray_error(args)
+    if address_error:
+        return fail(address_error, EXIT_USAGE)
     try:
         streams = load_streams(args.streams)
     except StreamsConfigError as exc:

@@ -8,6 +8,7 @@ found by the engine fits the image every other reader decodes for the same frame
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -25,20 +26,51 @@ def upright_rgb(frame: av.VideoFrame) -> np.ndarray:
     return upright(frame.to_ndarray(format="rgb24"), frame.rotation)
 
 
-def decoded_frames(
+@dataclass(frozen=True)
+class DecodedFrame:
+    """A decoded video frame with its frame number as the engine counts them."""
+
+    index: int
+    frame: av.VideoFrame
+
+    def upright_rgb(self) -> np.ndarray:
+        """The image as the engine analyses it (H x W x 3 RGB uint8, display rotation applied)."""
+        return upright_rgb(self.frame)
+
+
+def demux_frames(
     container: av.container.InputContainer,
-    stream: av.VideoStream,
+    video: av.VideoStream,
+    *others: av.stream.Stream,
     on_damaged: Callable[[], None] | None = None,
-) -> Iterator[av.VideoFrame]:
-    """The frames of ``stream`` in decoding order; a damaged packet is skipped (``on_damaged`` is told)."""
-    for packet in container.demux(stream):
+) -> Iterator[DecodedFrame | av.Packet]:
+    """The numbered frames of ``video`` in decoding order, interleaved with the raw packets of ``others``
+    (e.g. audio). A damaged video packet is skipped without counting a frame (``on_damaged`` is told)."""
+    index = 0
+    for packet in container.demux(video, *others):
+        if packet.stream is not video:
+            yield packet
+            continue
         try:
             frames = packet.decode()
         except av.InvalidDataError:
             if on_damaged is not None:
                 on_damaged()
             continue
-        yield from frames
+        for frame in frames:
+            yield DecodedFrame(index, frame)
+            index += 1
+
+
+def decoded_frames(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    on_damaged: Callable[[], None] | None = None,
+) -> Iterator[DecodedFrame]:
+    """The numbered frames of ``stream`` alone (see :func:`demux_frames`)."""
+    for item in demux_frames(container, stream, on_damaged=on_damaged):
+        if isinstance(item, DecodedFrame):  # always, with no other stream demuxed
+            yield item
 
 
 def upright_frames(path: Path, wanted: set[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
@@ -47,8 +79,8 @@ def upright_frames(path: Path, wanted: set[int] | None = None) -> Iterator[tuple
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for index, frame in enumerate(decoded_frames(container, stream)):
-            if wanted is None or index in wanted:
-                yield index, upright_rgb(frame)
-            if last is not None and index >= last:
+        for decoded in decoded_frames(container, stream):
+            if wanted is None or decoded.index in wanted:
+                yield decoded.index, decoded.upright_rgb()
+            if last is not None and decoded.index >= last:
                 break

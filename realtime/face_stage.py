@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from faces.crops import CropSettings
 from faces.detector import FaceDetector
-from faces.follower import FaceFollower, FollowUpdate, InterpolatingFollower
+from faces.follower import FaceFollower, Follower, FollowUpdate, InterpolatingFollower
 from realtime.frames import FaceCrop, Frame, TrackedFace
 
 __all__ = ["CropSettings", "FaceStage", "FaceStageResult"]
@@ -26,7 +26,7 @@ class FaceStageResult:
 class FaceStage:
     """Turns frames of one source into face crops with stable track ids (``follower`` does the work).
 
-    ``motion``: ``track`` follows faces between detections with optical flow (``faces.follower.PointTracker``),
+    ``motion``: ``track`` follows faces between detections with optical flow (``faces.motion.PointTracker``),
     frame by frame (live sources); ``interpolate`` draws the frames between two detections on interpolated
     boxes, each frame's result coming once the next detection ran (recorded files); ``none`` keeps
     the last detected boxes (unrelated still images detect every frame anyway).
@@ -44,7 +44,7 @@ class FaceStage:
         if motion not in ("track", "interpolate", "none"):
             raise ValueError(f"face motion must be track, interpolate or none, not {motion!r}")
         self.source_name = source_name
-        self.follower: FaceFollower | InterpolatingFollower
+        self.follower: Follower[Frame]
         if motion == "interpolate":
             self.follower = InterpolatingFollower(detector, crop, detect_every, max_faces)
         else:
@@ -53,16 +53,12 @@ class FaceStage:
     def process(self, frame: Frame) -> list[FaceStageResult]:
         """The results of the frames whose faces are known after ``frame``: that one (tracking), or the
         frames up to the next detection at once (interpolation), in frame order."""
-        if isinstance(self.follower, InterpolatingFollower):
-            return [self._result(f, u) for f, u in self.follower.push(frame, frame.image, frame.clip_id, frame.index)]
-        return [self._result(frame, self.follower.process(frame.image, frame.clip_id, frame.index))]
+        return [self._result(known, update) for known, update in self.follower.push(frame)]
 
     def finish(self) -> tuple[list[FaceStageResult], list[int]]:
         """At the end of the stream: the results still held back, and every track, now ended."""
-        if isinstance(self.follower, InterpolatingFollower):
-            held, ended = self.follower.finish()
-            return [self._result(f, u) for f, u in held], ended
-        return [], self.follower.finish()
+        held, ended = self.follower.finish()
+        return [self._result(known, update) for known, update in held], ended
 
     def _result(self, frame: Frame, update: FollowUpdate) -> FaceStageResult:
         result = FaceStageResult(frame, ended_tracks=update.ended, detected=update.detected)

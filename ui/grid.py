@@ -9,17 +9,16 @@ from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from faces.crops import square_crop
 from realtime.colors import RED, score_color
 from realtime.frames import AnalyzedFrame
 from realtime.verdicts import Judgement, percent
 from services.multistream.status import StreamFigures
+from ui.thumbnail import face_thumbnail
 from ui.widgets import FaceOverlay, VideoView, qcolor
 
 BORDER_PX = 4
 QUIET_BORDER = (60, 60, 60)
 TILE_BACKGROUND = (24, 24, 24)
-THUMBNAIL_PX = 48
 
 
 class ScoreBar(QWidget):
@@ -161,12 +160,13 @@ class StreamTile(QWidget):
             self.update()
 
     def face_thumbnail(self, track_id: int) -> np.ndarray | None:
-        """The face ``track_id`` cut from the frame shown, THUMBNAIL_PX square; None when it is not in view."""
+        """The face ``track_id`` cut from the frame shown (:func:`ui.thumbnail.face_thumbnail`); None when it is
+        not in view."""
         if self.shown is None:
             return None
         for face in self.shown.faces:
             if face.track_id == track_id:
-                return square_crop(self.shown.frame.image, face.box, 1.0, THUMBNAIL_PX)
+                return face_thumbnail(self.shown.frame.image, face.box)
         return None
 
     def paintEvent(self, event: QPaintEvent) -> None:

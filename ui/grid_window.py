@@ -23,7 +23,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ui.grid import THUMBNAIL_PX, StreamTile
+from ui.grid import StreamTile
 from ui.grid_session import GridSession
 from ui.widgets import ThumbnailList
 
@@ -67,7 +67,7 @@ class GridWindow(QMainWindow):
             tile.double_clicked.connect(self.toggle_focus)
             self.tiles[name] = tile
             self.grid.addWidget(tile, position // columns, position % columns)
-        self.alert_list = ThumbnailList(MAX_ALERTS, THUMBNAIL_PX)
+        self.alert_list = ThumbnailList(MAX_ALERTS)
         self.alert_list.itemActivated.connect(self._focus_alert)
         side = QWidget()
         side_layout = QVBoxLayout(side)

@@ -12,12 +12,12 @@ from bisect import bisect_right
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from realtime.frames import AnalyzedFrame, TrackedFace, Verdict
 from realtime.summary import VerdictSummary
 from realtime.verdicts import Judgement
+from ui.thumbnail import THUMBNAIL_PX, face_thumbnail
 
 # Two timestamps closer than this are the same frame (pts are rounded to 0.1 ms upstream).
 SAME_FRAME_S = 1e-3
@@ -45,7 +45,7 @@ class ResultStore:
         self,
         max_frames: int = 216_000,  # two hours at 30 fps of per-frame boxes (a few hundred bytes each)
         max_verdicts_per_track: int = 72_000,  # two hours at 10 verdicts per second
-        thumbnail_px: int = 64,  # side of the square face thumbnails kept for alerts
+        thumbnail_px: int = THUMBNAIL_PX,  # side of the square face thumbnails kept for alerts
         thumbnails_per_track: int = 128,  # recent frames per track; covers the frames a verdict lags behind
         max_thumbnail_tracks: int = 16,
     ) -> None:
@@ -66,7 +66,8 @@ class ResultStore:
 
     def add_frame(self, analyzed: AnalyzedFrame) -> None:
         """Records where the faces of one analysed frame are, with a thumbnail of each."""
-        thumbnails = [(face.track_id, self._thumbnail(analyzed.frame.image, face)) for face in analyzed.faces]
+        image = analyzed.frame.image
+        thumbnails = [(face.track_id, face_thumbnail(image, face.box, self.thumbnail_px)) for face in analyzed.faces]
         with self._lock:
             self._frame_pts.append(analyzed.frame.pts_s)
             self._frame_faces.append(analyzed.faces)
@@ -165,11 +166,3 @@ class ResultStore:
         """Median latency of the last verdicts."""
         with self._lock:
             return float(np.median(self._latencies_ms)) if self._latencies_ms else None
-
-    def _thumbnail(self, image: np.ndarray, face: TrackedFace) -> np.ndarray:
-        height, width = image.shape[:2]
-        left, top, right, bottom = face.box.as_ints()
-        left, top = min(max(left, 0), width - 1), min(max(top, 0), height - 1)
-        right, bottom = max(min(right, width), left + 1), max(min(bottom, height), top + 1)
-        side = self.thumbnail_px
-        return cv2.resize(image[top:bottom, left:right], (side, side), interpolation=cv2.INTER_AREA)

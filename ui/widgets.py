@@ -17,6 +17,7 @@ from faces.geometry import Box
 from realtime.colors import score_color, track_color
 from services.alerts import Alert
 from ui.results import TrackSeries
+from ui.thumbnail import THUMBNAIL_PX
 
 BOX_PEN_PX = 3
 LEGEND_MARGIN_PX = 84  # right of the timeline's plot area: room for "face #N" entries beside the curves
@@ -340,7 +341,7 @@ class AlertBanner(QLabel):
 class ThumbnailList(QListWidget):
     """Newest-first entries of text with a face thumbnail; the oldest scroll away past ``max_entries``."""
 
-    def __init__(self, max_entries: int = 200, icon_px: int = 48) -> None:
+    def __init__(self, max_entries: int = 200, icon_px: int = THUMBNAIL_PX) -> None:
         super().__init__()
         self.max_entries = max_entries
         self.setIconSize(QSize(icon_px, icon_px))

@@ -14,17 +14,13 @@ from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QCloseEvent
 from PyQt5.QtWidgets import (
     QAction,
-    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QPushButton,
     QScrollArea,
-    QSlider,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -39,12 +35,12 @@ from services.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_
 from ui.recent import RecentSources, default_settings
 from ui.session import AnalysisSession
 from ui.source_dialog import SourceDialog
-from ui.widgets import AlertBanner, AlertList, FaceOverlay, ScoreGauge, TimelinePlot, VideoView, format_time
+from ui.transport import TransportBar
+from ui.widgets import AlertBanner, AlertList, FaceOverlay, ScoreGauge, TimelinePlot, VideoView
 
 LIVE_TIMELINE_S = 60.0  # a live source's timeline shows the last minute
 PANEL_REFRESH_MS = 100  # timeline, playhead and stream gauge
 STATUS_REFRESH_MS = 1000
-SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 MAX_ALERTS = 200  # alerts kept in the list; older ones scroll away
 SIDE_PANEL_PX = 300  # initial width of the gauges, alerts and model panel
 ABOUT_PANEL_PX = 190  # height of the "About this model" text (it scrolls when longer)
@@ -116,57 +112,59 @@ class MainWindow(QMainWindow):
     # ---- layout -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        threshold = self.engine.threshold
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self._build_player())
+        splitter.addWidget(self._build_side_panel())
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, SIDE_PANEL_PX])
+        self.setCentralWidget(splitter)
+
+        toolbar = self.addToolBar("source")
+        toolbar.setMovable(False)
+        open_action = QAction("Open source…", self)
+        open_action.triggered.connect(self.pick_source)
+        toolbar.addAction(open_action)
+        self.run_action = QAction("Stop analysis", self)
+        self.run_action.triggered.connect(self.toggle_analysis)
+        toolbar.addAction(self.run_action)
+
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label, 1)
+        self.resize(1200, 760)
+
+    def _build_player(self) -> QWidget:
+        """The alert banner, the video, the transport controls and, below them, the timeline."""
         self.banner = AlertBanner()
         self.video = VideoView()
         self.video.face_clicked.connect(self.select_face)
-        self.timeline = TimelinePlot(threshold)
+        self.timeline = TimelinePlot(self.engine.threshold)
         self.timeline.seek_requested.connect(self.seek)
+        self.transport = TransportBar()
+        self.transport.play_toggled.connect(self.toggle_play)
+        self.transport.step_back_requested.connect(self.step_back)
+        self.transport.step_requested.connect(self.step)
+        self.transport.previous_segment_requested.connect(self.previous_segment)
+        self.transport.next_segment_requested.connect(self.next_segment)
+        self.transport.seek_requested.connect(self.seek)
+        self.transport.speed_changed.connect(self.set_speed)
 
-        self.play_button = QPushButton("Play")
-        self.play_button.clicked.connect(self.toggle_play)
-        self.step_back_button = QPushButton("◀|")
-        self.step_back_button.setToolTip("previous frame")
-        self.step_back_button.clicked.connect(self.step_back)
-        self.step_button = QPushButton("|▶")
-        self.step_button.setToolTip("next frame")
-        self.step_button.clicked.connect(self.step)
-        self.previous_segment_button = QPushButton("« suspicious")
-        self.previous_segment_button.clicked.connect(self.previous_segment)
-        self.next_segment_button = QPushButton("suspicious »")
-        self.next_segment_button.clicked.connect(self.next_segment)
-        self.previous_segment_button.setToolTip("jump to the previous suspicious segment")
-        self.next_segment_button.setToolTip("jump to the next suspicious segment")
-        self.slider = QSlider(Qt.Horizontal)
-        self.slider.setRange(0, 0)
-        self.slider.sliderMoved.connect(lambda value: self.seek(value / 1000.0))
-        self.time_label = QLabel("00:00.0")
-        self.speed_box = QComboBox()
-        for speed in SPEEDS:
-            self.speed_box.addItem(f"{speed:g}×", speed)
-        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed_box.currentIndexChanged.connect(lambda index: self.set_speed(SPEEDS[index]))
-        controls = QHBoxLayout()
-        for widget in (self.play_button, self.step_back_button, self.step_button, self.previous_segment_button):
-            controls.addWidget(widget)
-        controls.addWidget(self.slider, 1)
-        for widget in (self.time_label, self.next_segment_button, self.speed_box):
-            controls.addWidget(widget)
-        self.controls = QWidget()
-        self.controls.setLayout(controls)
-
-        left = QSplitter(Qt.Vertical)
+        player = QSplitter(Qt.Vertical)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.banner)
         top_layout.addWidget(self.video, 1)
-        top_layout.addWidget(self.controls)
-        left.addWidget(top)
-        left.addWidget(self.timeline)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
+        top_layout.addWidget(self.transport)
+        player.addWidget(top)
+        player.addWidget(self.timeline)
+        player.setStretchFactor(0, 3)
+        player.setStretchFactor(1, 1)
+        return player
 
+    def _build_side_panel(self) -> QWidget:
+        """The verdict, the face and stream gauges, the alert settings and list, and what the model is."""
+        threshold = self.engine.threshold
         self.face_gauge = ScoreGauge("selected face", threshold)
         self.stream_gauge = ScoreGauge("stream", threshold)
         self.hold_box = QDoubleSpinBox()
@@ -208,27 +206,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(QLabel("Alerts"))
         side_layout.addWidget(self.alert_list, 1)
         side_layout.addWidget(self.model_box)
-
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([900, SIDE_PANEL_PX])
-        self.setCentralWidget(splitter)
-
-        toolbar = self.addToolBar("source")
-        toolbar.setMovable(False)
-        open_action = QAction("Open source…", self)
-        open_action.triggered.connect(self.pick_source)
-        toolbar.addAction(open_action)
-        self.run_action = QAction("Stop analysis", self)
-        self.run_action.triggered.connect(self.toggle_analysis)
-        toolbar.addAction(self.run_action)
-
-        self.status_label = QLabel()
-        self.statusBar().addPermanentWidget(self.status_label, 1)
-        self.resize(1200, 760)
+        return side
 
     # ---- sources ------------------------------------------------------------------------------
 
@@ -255,11 +233,11 @@ class MainWindow(QMainWindow):
         self.shown_pts_s = None
         self.shown_faces = ()
         self.position_s = 0.0
-        self.controls.setVisible(session.is_file)
+        self.transport.setVisible(session.is_file)
         self.setWindowTitle(f"Deepfake analyzer — {session.name}")
         self.run_action.setText("Stop analysis")
         if session.playback is not None:
-            self.slider.setRange(0, round(session.playback.duration_s * 1000))
+            self.transport.set_duration(session.playback.duration_s)
             self.timeline.set_time_range(0.0, session.playback.duration_s)
             self._frame_timer.start(max(5, round(500 * session.playback.frame_period_s / self.speed)))
             self._want_frame = True
@@ -375,9 +353,7 @@ class MainWindow(QMainWindow):
         self.shown_pts_s = pts_s
         self.shown_faces = faces
         self.video.set_frame(image, self._overlays())
-        self.time_label.setText(format_time(pts_s))
-        if not self.slider.isSliderDown():
-            self.slider.setValue(round(pts_s * 1000))
+        self.transport.show_position(pts_s)
 
     def _overlays(self) -> list[FaceOverlay]:
         """Boxes of the shown faces with their scores at the shown time; updates the face gauge."""
@@ -420,11 +396,11 @@ class MainWindow(QMainWindow):
             self.seek(0.0)
         self.playing = True
         self._last_tick = time.monotonic()
-        self.play_button.setText("Pause")
+        self.transport.set_playing(True)
 
     def pause(self) -> None:
         self.playing = False
-        self.play_button.setText("Play")
+        self.transport.set_playing(False)
 
     def toggle_play(self) -> None:
         if self.playing:

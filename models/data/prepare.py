@@ -58,7 +58,7 @@ class PrepareConfig:
     segments_per_video: int = 5  # segments spread evenly over each video
     detector_max_side: int = 640  # the live engine's default detection resolution
     detect_every: int = 5  # the live engine's default: detect every N frames, track in between
-    # How boxes move between detections (faces.follower.PointTracker); a cache made with another
+    # How boxes move between detections (faces.motion.PointTracker); a cache made with another
     # tracker ("dlib_correlation", before) has other boxes and is not reused.
     face_motion: str = "lk_points"
 

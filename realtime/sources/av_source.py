@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import av
 
-from common.decode import decoded_frames, upright_rgb
+from common.decode import decoded_frames
 from common.urls import mask_text, mask_url
 from realtime.frames import Frame
 from realtime.sources.base import SourceError, SourceHealth
@@ -77,7 +77,7 @@ class AvSource:
         first_pts: float | None = None
         last_good_s = 0.0
         wall_start = 0.0
-        index = 0
+        frames_decoded = 0
         broken_since_s: float | None = None  # set while packets fail to decode
 
         def damaged() -> None:
@@ -91,10 +91,11 @@ class AvSource:
             for decoded in decoded_frames(self._container, stream, damaged):
                 if stop.is_set():
                     return
-                pts_s = float(decoded.time) if decoded.time is not None else index / fps
+                frame, index = decoded.frame, decoded.index
+                pts_s = float(frame.time) if frame.time is not None else index / fps
                 if first_pts is None:
                     first_pts, wall_start = pts_s, time.monotonic()
-                    self.first_pts_s = pts_s if decoded.time is not None else None
+                    self.first_pts_s = pts_s if frame.time is not None else None
                 pts_s -= first_pts
                 if broken_since_s is not None:
                     self.decode_gaps.append([round(broken_since_s, 3), round(pts_s, 3)])
@@ -107,10 +108,10 @@ class AvSource:
                         return
                 if index % self.sample_every == 0:
                     # Skipped frames are decoded (codecs need them) but never converted to RGB.
-                    yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=upright_rgb(decoded))
-                index += 1
+                    yield Frame(index=index, pts_s=pts_s, captured_at=time.monotonic(), image=decoded.upright_rgb())
+                frames_decoded = index + 1
         except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-            raise SourceError(f"error reading {self.name} after {index} frames: {_reason(exc)}") from None
+            raise SourceError(f"error reading {self.name} after {frames_decoded} frames: {_reason(exc)}") from None
         if broken_since_s is not None:
             self.decode_gaps.append([round(broken_since_s, 3), None])
 

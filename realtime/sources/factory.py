@@ -18,6 +18,12 @@ from realtime.status import StatusCallback
 SOURCE_FORMS = "a video/image file, a folder of images, webcam:N, screen: or screen:x,y,w,h, or an rtsp/http(s) URL"
 
 
+def names_live_source(spec: str | None) -> bool:
+    """Whether a ``--source`` value names a live source (a webcam, a screen, a network stream): one that runs
+    in real time and drops what analysis cannot keep up with, unlike files, folders and the demo clip."""
+    return spec is not None and ("://" in spec or spec.startswith(("webcam:", "screen:")))
+
+
 def open_source_spec(
     spec: str | None,
     *,
@@ -34,6 +40,20 @@ def open_source_spec(
     """
     if spec is None:
         return AvSource(str(demo_clip()), live=False, realtime=realtime, sample_every=sample_every)
+    if names_live_source(spec):
+        return _live_source(spec, read_timeout_s, reconnect or ReconnectPolicy(), on_status)
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(f"source not found: {spec}")
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    return AvSource(str(path), live=False, realtime=realtime, sample_every=sample_every)
+
+
+def _live_source(
+    spec: str, read_timeout_s: float, reconnect: ReconnectPolicy, on_status: StatusCallback | None
+) -> FrameSource:
+    """The webcam, screen or network stream ``spec`` names."""
     if spec.startswith("webcam:"):
         index = spec.removeprefix("webcam:")
         if not index.isdigit():
@@ -41,23 +61,16 @@ def open_source_spec(
         return WebcamSource(int(index))
     if spec.startswith("screen:"):
         return ScreenSource(parse_region(spec.removeprefix("screen:")))
-    if "://" in spec:
-        if not is_stream_url(spec):
-            raise SourceError(f"unknown source scheme in {mask_url(spec)!r}; expected {SOURCE_FORMS}")
-        scheme = spec.split("://", 1)[0].lower()
-        return ReconnectingSource(
-            lambda: AvSource(spec, live=True, open_timeout_s=read_timeout_s, read_timeout_s=read_timeout_s),
-            mask_url(spec),
-            reconnect or ReconnectPolicy(),
-            reconnect_on_end=scheme not in ("http", "https"),
-            on_status=on_status,
-        )
-    path = Path(spec)
-    if not path.exists():
-        raise SourceError(f"source not found: {spec}")
-    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSource(path)
-    return AvSource(str(path), live=False, realtime=realtime, sample_every=sample_every)
+    if not is_stream_url(spec):
+        raise SourceError(f"unknown source scheme in {mask_url(spec)!r}; expected {SOURCE_FORMS}")
+    scheme = spec.split("://", 1)[0].lower()
+    return ReconnectingSource(
+        lambda: AvSource(spec, live=True, open_timeout_s=read_timeout_s, read_timeout_s=read_timeout_s),
+        mask_url(spec),
+        reconnect,
+        reconnect_on_end=scheme not in ("http", "https"),
+        on_status=on_status,
+    )
 
 
 def reconnect_policy(config: EngineConfig) -> ReconnectPolicy:

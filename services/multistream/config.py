@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from realtime.sources.factory import names_live_source
+
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 STREAM_KEYS = ("name", "source", "threshold", "detect_every", "alert")
 ALERT_KEYS = ("min_windows", "cooldown_s", "command")
@@ -134,7 +136,7 @@ def _parse_alert(item: Any, where: str) -> AlertSettings:
 
 def _resolve(source: str, base_dir: Path) -> str:
     """Relative file paths start at the folder of streams.yaml, so the file works from anywhere."""
-    if "://" in source or source.startswith(("webcam:", "screen:")) or Path(source).is_absolute():
+    if names_live_source(source) or Path(source).is_absolute():
         return source
     return str(base_dir / source)
 

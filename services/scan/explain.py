@@ -10,12 +10,11 @@ from pathlib import Path
 import av
 import numpy as np
 
-from common.decode import upright_rgb
+from common.decode import decoded_frames, upright_rgb
 from faces.crops import CropSettings, FaceImages, face_images
 from faces.geometry import Box
 from models.spec import ModelSpec
 from realtime.frames import Verdict
-from services.scan.decode import demux_frames
 from services.scan.scan import Bounds, ScanResult
 
 
@@ -63,7 +62,7 @@ def read_crops(path: Path, wanted: dict[int, list[Bounds]], spec: ModelSpec) -> 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for decoded in demux_frames(container, stream):
+        for decoded in decoded_frames(container, stream):
             if decoded.index > last:
                 break
             if decoded.index in wanted:

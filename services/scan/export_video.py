@@ -10,10 +10,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from common.decode import DecodedFrame, decoded_frames, demux_frames
 from realtime.frames import Verdict
 from realtime.verdicts import Judgement
 from services.scan.atomic import atomic_path
-from services.scan.decode import DecodedFrame, demux_frames
 from services.scan.overlay import draw_face, draw_gauge, draw_verdict
 from services.scan.scan import ScanResult
 from services.scan.segments import by_track
@@ -45,7 +45,7 @@ def _upright_size(path: Path) -> tuple[int, int]:
     """Width and height of the first frame once upright, made even (H.264 4:2:0 needs even sides)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        for item in demux_frames(container, stream):
+        for item in decoded_frames(container, stream):
             height, width = item.upright_rgb().shape[:2]
             return width // 2 * 2, height // 2 * 2
     raise ExportError(f"no decodable video frame in {path}")

@@ -92,7 +92,7 @@ def test_seek_step_and_segments_move_playback_and_timeline(open_window, qtbot, o
     window.seek(2.0)
     qtbot.waitUntil(lambda: shows(2.0), timeout=5000)
     assert np.abs(window.video._array.astype(int) - frames[50].image).mean() < 1.0
-    assert window.slider.value() == 2000 and window.time_label.text() == "00:02.0"
+    assert window.transport.slider.value() == 2000 and window.transport.time_label.text() == "00:02.0"
     window._refresh_panels()
     assert window.timeline.playhead.value() == pytest.approx(2.0)
     box_at_2s = window.shown_faces[0].box
@@ -128,7 +128,7 @@ def test_seek_step_and_segments_move_playback_and_timeline(open_window, qtbot, o
     qtbot.waitUntil(lambda: window.shown_pts_s is not None and abs(window.shown_pts_s - start) < 0.05, timeout=5000)
 
     # Playback speed: at 4x, half a second of wall time plays well over a second of video.
-    window.speed_box.setCurrentIndex(window.speed_box.findData(4.0))
+    window.transport.speed_box.setCurrentIndex(window.transport.speed_box.findData(4.0))
     window.seek(0.0)
     qtbot.waitUntil(lambda: shows(0.0), timeout=5000)
     window.play()
@@ -163,7 +163,7 @@ def test_live_source_shows_analysed_frames_and_closes_with_threads_joined(
     open_window, qtbot, one_face_clip, engine_threads
 ):
     window = open_window(str(one_face_clip), realtime=True)  # paced like a live feed: 3 s
-    assert not window.controls.isVisible() and window.session.playback is None
+    assert not window.transport.isVisible() and window.session.playback is None
     qtbot.waitUntil(lambda: bool(window.shown_faces) and window.face_gauge.value is not None, timeout=WAIT_MS)
     assert window.session.running and engine_threads()
     window._refresh_status()
