@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from models.onnx_files import OnnxDetector
+from models.onnx_runtime import onnx_session
 from models.preprocess import canvas_input, crop_input
 from models.spec import ModelSpec
 
@@ -46,19 +47,6 @@ def by_length(windows: Sequence[np.ndarray]) -> dict[int, list[int]]:
     for position, window in enumerate(windows):
         groups[window.shape[0]].append(position)
     return groups
-
-
-def onnx_session(model: bytes | str, threads: int):
-    """An ONNX Runtime CPU session (from bytes or a file path) with ``threads`` intra-op threads, one inter-op
-    thread, and threads that sleep when idle: spinning would take the cores the capture and face threads need."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 class OnnxScorer:

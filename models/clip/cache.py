@@ -9,6 +9,7 @@ every start), and hashes the wheel again only when that stamp changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -34,7 +35,10 @@ class ClipGraph:
 
     @property
     def file_name(self) -> str:
-        return f"clip_vit_b16-{self.input_size}px-{summaries_text(self.summaries)}-{WEIGHTS_SHA256[:12]}.onnx"
+        readings = summaries_text(self.summaries)
+        if len(readings) > 40:  # file names have a length limit: a long list is named by its digest
+            readings = f"{len(self.summaries)}readings-{hashlib.sha1(readings.encode()).hexdigest()[:10]}"
+        return f"clip_vit_b16-{self.input_size}px-{readings}-{WEIGHTS_SHA256[:12]}.onnx"
 
     def path(self) -> Path:
         """The graph file, built now if the cache lacks it (a few seconds); ClipWeightsError when the
