@@ -131,3 +131,43 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(small_checkpoint):
         pytest.skip("this machine has a GPU")
     result = run_live("--device", "cuda", "--model", str(small_checkpoint))
     assert result.returncode == 1 and "no CUDA GPU is available" in result.stderr
+
+
+def run_into_closed_pipe(*args: str, read_bytes: int = 300) -> tuple[int, str]:
+    """Runs run_live.py with stdout into a pipe whose reader takes ``read_bytes`` and goes away, as
+    ``run_live.py ... | head -c 300`` does; returns the exit status and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "run_live.py"), "--headless", "--threads", "1", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO_ROOT,
+    )
+    first = process.stdout.read(read_bytes)
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert len(first) == read_bytes  # the reader really got the start of the output before leaving
+    return process.returncode, stderr.decode()
+
+
+def test_a_headless_run_piped_into_head_stops_quietly(one_face_clip, small_checkpoint):
+    # --realtime plays the clip at its frame rate, so verdicts are still coming when the reader leaves.
+    code, stderr = run_into_closed_pipe("--source", str(one_face_clip), "--model", str(small_checkpoint), "--realtime")
+    assert code == 141 and "Traceback" not in stderr and "Error" not in stderr, stderr
+
+
+def test_a_folder_scan_piped_into_head_stops_quietly(one_face_clip, small_checkpoint, tmp_path):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4", "c.mp4"):
+        (folder / name).write_bytes(one_face_clip.read_bytes())
+    args = ("--scan", "--source", str(folder), "--model", str(small_checkpoint), "--out", str(tmp_path / "reports"))
+    code, stderr = run_into_closed_pipe(*args, "--explain", "0", read_bytes=20)
+    assert code == 141 and "Traceback" not in stderr, stderr
+    assert len(list((tmp_path / "reports").glob("*.json"))) < 4  # it stopped instead of scanning on
+
+
+def test_a_streams_run_piped_into_head_stops_quietly(one_face_clip, small_checkpoint, tmp_path):
+    streams = tmp_path / "streams.yaml"
+    streams.write_text(f"- name: a\n  source: {one_face_clip}\n- name: b\n  source: {one_face_clip}\n")
+    code, stderr = run_into_closed_pipe("--streams", str(streams), "--model", str(small_checkpoint), "--realtime")
+    assert code == 141 and "Traceback" not in stderr, stderr

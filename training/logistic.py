@@ -1,0 +1,34 @@
+"""Logistic regression on fixed features (L-BFGS in torch, class-balanced, L2-penalised): the probe's fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-3, seed: int = 0) -> tuple[np.ndarray, float]:
+    """(weight (D,), bias) minimising the class-balanced log loss + ``l2`` * |w|^2 / 2.
+
+    Classes are weighted to equal total weight, so the few fakes count as much as the many reals.
+    """
+    torch.manual_seed(seed)
+    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+    y = torch.from_numpy(np.asarray(labels, dtype=np.float32))
+    positives = float(y.sum())
+    if positives in (0.0, float(len(y))):
+        raise ValueError("a logistic fit needs both real and fake examples")
+    sample_weight = torch.where(y > 0, 0.5 / positives, 0.5 / (len(y) - positives))
+    weight = torch.zeros(x.shape[1], requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=500, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        logits = x @ weight + bias
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none") * sample_weight).sum()
+        loss = loss + 0.5 * l2 * (weight**2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return weight.detach().numpy().copy(), float(bias.detach())
