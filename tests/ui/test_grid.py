@@ -82,6 +82,13 @@ def run_grid_polling(args: argparse.Namespace, poll: Callable[[], None], every_m
         safety.stop()
 
 
+def alert_count(tile: StreamTile) -> int:
+    """The alerts the tile's figures line says its stream raised."""
+    match = re.search(r" · (\d+) alerts? · ", tile.figures.text())
+    assert match is not None, tile.figures.text()
+    return int(match.group(1))
+
+
 def border_color(tile: StreamTile) -> tuple[int, ...]:
     image = pixels(tile.grab().toImage())
     return tuple(int(v) for v in image[image.shape[0] // 2, 1])
@@ -126,6 +133,8 @@ def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbo
     assert {overlay.color for overlay in hot.video.overlays} == {RED}  # the untrained model scores about 0.5
     assert all(overlay.color != RED for overlay in calm.video.overlays)
     assert border_color(hot) == RED and border_color(calm) == QUIET_BORDER and not calm.alerting
+    # The tile counts the alert as its border turns red, not at the next periodic refresh of the figures.
+    assert alert_count(hot) == 1 and alert_count(calm) == 0
 
     # The alert is the headless one: a JSON line on the stream's output and an entry naming the face.
     alerts = [json.loads(line) for line in window.out.getvalue().splitlines() if '"type": "alert"' in line]
@@ -139,6 +148,7 @@ def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbo
     assert not entry.icon().isNull()  # the face's thumbnail
     qtbot.mouseClick(hot.video, Qt.LeftButton)  # acknowledges the alert
     assert not hot.alerting and border_color(hot) == QUIET_BORDER
+    assert alert_count(hot) == 1  # acknowledged, still counted
 
     # fps counts from one refresh to the next, so the first refresh says 0.0.
     figures = re.compile(r"(\d+\.\d) fps · (\d+) ms · (\d) faces? · (\d) alerts? · running")
