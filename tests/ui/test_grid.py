@@ -126,6 +126,8 @@ def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbo
     )
     hot, calm = window.tiles["hot"], window.tiles["calm"]
     assert border_color(hot) == QUIET_BORDER
+    # Until the alert, no periodic refresh of the figures: what they say then, the alert itself wrote.
+    window._timer.stop()
     qtbot.waitUntil(lambda: scored(hot, 1) and scored(calm, 2) and hot.alerting, timeout=WAIT_MS)
 
     assert_boxes_painted(hot)
@@ -149,6 +151,7 @@ def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbo
     qtbot.mouseClick(hot.video, Qt.LeftButton)  # acknowledges the alert
     assert not hot.alerting and border_color(hot) == QUIET_BORDER
     assert alert_count(hot) == 1  # acknowledged, still counted
+    window._timer.start()
 
     # fps counts from one refresh to the next, so the first refresh says 0.0.
     figures = re.compile(r"(\d+\.\d) fps · (\d+) ms · (\d) faces? · (\d) alerts? · running")

@@ -4,6 +4,8 @@ import io
 import json
 import sys
 
+import pytest
+
 from realtime.frames import Verdict
 from realtime.output import JsonLinesWriter
 from services.alerts import AlertPolicy
@@ -105,7 +107,7 @@ def test_fps_counts_frames_between_two_measures_and_scores_go_stale():
     figures = board.snapshot(measure_fps=False)["lobby"]
     assert figures.fps == 20.0 and figures.max_p_fake == 0.6
     clock.now += 0.499
-    assert board.snapshot()["lobby"].fps == 6.0  # the 3 frames over the whole half second since the last measure
+    assert board.snapshot()["lobby"].fps == pytest.approx(6.0)  # 3 frames over the half second since the last measure
     clock.now += RECENT_S + 0.1
     assert board.snapshot()["lobby"].max_p_fake is None  # no face scored for a couple of seconds
     assert board.track_scores("lobby") == {1: 0.6}  # the boxes keep their newest score
