@@ -21,7 +21,6 @@ from PyQt5.QtWidgets import QApplication
 from app.cli import build_parser, config_from_args
 from app.streams import run_grid_streams
 from realtime.colors import RED, score_color
-from realtime.pipeline import JOIN_TIMEOUT_S
 from services.multistream.config import AlertSettings, StreamSettings
 from ui.grid import QUIET_BORDER, StreamTile
 from ui.grid_session import GridSession
@@ -174,11 +173,7 @@ def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbo
     assert window.focused is None and not hot.isHidden()
 
     assert window.session.running and grid_threads()
-    started = time.monotonic()
-    window.close()
-    # Bounded, not fast: closing waits for the engine threads (JOIN_TIMEOUT_S each at worst), and a
-    # loaded CI machine may take a couple of seconds; a hang would take far longer.
-    assert time.monotonic() - started < JOIN_TIMEOUT_S
+    window.close()  # joins the engine threads (JOIN_TIMEOUT_S each at worst): one that hangs is still alive after it
     assert not grid_threads()
 
 
