@@ -332,3 +332,42 @@ def test_a_stream_that_ended_keeps_its_final_verdict_and_is_not_interrupted_on_c
     assert short["video_p_fake"] == pytest.approx(video_p_fake, abs=1e-3)
     assert kept_value == pytest.approx(video_p_fake, abs=1e-3)
     assert kept_text == f"{short['headline']} · video score {percent(kept_value)}"
+
+
+def test_a_stream_that_breaks_reconnects_in_its_tile_without_showing_its_credentials(open_grid, qtbot, one_face_clip):
+    from tests.support.rtsp import RtspServer, require_rtsp_server
+
+    require_rtsp_server()
+    server = RtspServer(one_face_clip, user="viewer", password=PASSWORD, loop=True)
+    server.start()
+    masked = f"rtsp://***@127.0.0.1:{server.port}/stream"
+    try:
+        # Four attempts (0.5 + 1 + 2 + 4 s apart): time enough for the server to come back.
+        window = open_grid([StreamSettings("cam", server.url_with_credentials())], reconnect_attempts=4)
+        tile = window.tiles["cam"]
+        qtbot.waitUntil(lambda: scored(tile, 1), timeout=WAIT_MS)
+        assert tile.title.text() == f"<b>cam</b>  {masked}" and tile.title.toolTip() == masked
+        server.kill()
+        qtbot.waitUntil(lambda: tile.figures.text().endswith(" · reconnecting"), timeout=WAIT_MS)
+        server.start()  # same port
+        # The tile goes on with the stream: a frame of the next connection, its face boxed and scored again.
+        qtbot.waitUntil(lambda: tile.shown.frame.clip_id >= 1 and scored(tile, 1), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: tile.figures.text().endswith(" · reconnected"), timeout=WAIT_MS)
+        assert window.session.running and not tile.ended
+        shown = "\n".join(
+            [
+                tile.title.text(),
+                tile.title.toolTip(),
+                tile.figures.text(),
+                tile.video.message,
+                window.status_label.text(),
+            ]
+        )
+    finally:
+        server.stop()
+    window.close()
+    records = [json.loads(line) for line in window.out.getvalue().splitlines()]
+    events = [r["event"] for r in records if r["type"] == "status"]
+    assert events[0] == "reconnecting" and events.count("reconnected") == 1
+    assert {r["source"] for r in records} == {masked} and {r["stream"] for r in records} == {"cam"}
+    assert PASSWORD not in window.out.getvalue() + shown and "viewer" not in window.out.getvalue() + shown
