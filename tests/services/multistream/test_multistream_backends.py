@@ -218,3 +218,48 @@ def test_a_killed_inference_actor_is_restarted_and_every_stream_resumes(six_seco
         # No window mixes crops scored by the dead actor and by its successor.
         assert all(v["last_frame"] < resume_frame or v["first_frame"] >= resume_frame for v in mine)
         assert after and max(v["last_frame"] for v in after) >= length - 5  # verdicts went on to the end
+
+
+def test_a_stream_actor_reconnects_its_camera_and_its_statuses_reach_the_driver(
+    one_face_clip, small_checkpoint, local_ray
+):
+    from services.multistream.ray_backend import RayStreams
+
+    server = RtspServer(one_face_clip, user="viewer", password=PASSWORD, loop=True)
+    server.start()
+    masked = f"rtsp://***@127.0.0.1:{server.port}/stream"
+    streams = [StreamSettings("cam", server.url_with_credentials())]
+    scored, reconnecting, reconnected, scored_again = (threading.Event() for _ in range(4))
+
+    class Sinks(RecordingSinks):
+        def verdict(self, verdict):
+            super().verdict(verdict)
+            (scored_again if reconnected.is_set() else scored).set()
+
+        def status(self, name, record):
+            super().status(name, record)
+            {"reconnecting": reconnecting, "reconnected": reconnected}.get(record["event"], threading.Event()).set()
+
+    sinks = Sinks(streams, load_model(small_checkpoint))
+    # Four attempts (0.5 + 1 + 2 + 4 s apart): time enough for the server to come back.
+    runner = RayStreams(streams, load_model(small_checkpoint), engine_config(reconnect_attempts=4), sinks)
+    runner.start()
+    try:
+        assert scored.wait(120), "the camera was never scored"
+        server.kill()
+        assert reconnecting.wait(30), "the stream actor did not notice the outage"
+        server.start()  # same port
+        assert reconnected.wait(30) and scored_again.wait(30), "no verdict after the reconnect"
+    finally:
+        runner.stop()
+        runner.wait()
+        runner.close()
+        server.stop()
+    assert runner.error is None and runner.restarts("cam") == 0  # the actor reconnected; it was not restarted
+    stats = runner.stats()["cam"]
+    assert stats.reconnects == 1 and len(stats.outages) == 1 and stats.error is None
+    statuses = sinks.records("status")
+    assert [r["event"] for r in statuses if r["event"] == "reconnected"] == ["reconnected"]
+    assert {r["source"] for r in statuses} == {masked}
+    output = sinks.out.getvalue()
+    assert PASSWORD not in output and "viewer" not in output
