@@ -184,7 +184,15 @@ def test_a_busy_gui_skips_to_the_newest_frame_of_each_stream(open_grid, qtbot, o
     tiles = list(window.tiles.values())
     qtbot.waitUntil(lambda: all(tile.frames_shown for tile in tiles), timeout=WAIT_MS)
     before = {tile.name: (tile.frames_shown, tile.shown.frame.index) for tile in tiles}
-    time.sleep(0.6)  # the GUI thread is busy; the engine goes on analysing
+
+    def analysed_past(margin: int) -> bool:
+        stats = window.session.runner.stats()
+        return all(stats[name].frames_analyzed > index + margin for name, (_, index) in before.items())
+
+    # The GUI thread is busy (no event is processed here) while the engine analyses a few more frames of each.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not analysed_past(5) and time.monotonic() < deadline:  # frame index + 4 handed over at least
+        time.sleep(0.02)
     window._show_frames()  # the next GUI pass
     for tile in tiles:
         shown, index = before[tile.name]
