@@ -96,6 +96,7 @@ class GridWindow(QMainWindow):
         if tile is None:
             return
         tile.raise_alert()
+        self.refresh(measure_fps=False)  # its count shows with its red border, not up to a refresh later
         wall = time.strftime("%H:%M:%S")
         text = (
             f"{wall}  {tile.name}\nface #{record['track_id']}  p_fake {record['p_fake']:.2f}  "
@@ -104,14 +105,14 @@ class GridWindow(QMainWindow):
         )
         self.alert_list.add_entry(text, tile.name, tile.face_thumbnail(record["track_id"]))
 
-    def refresh(self) -> None:
-        """Figures of every tile, streams that ended, the status bar."""
+    def refresh(self, measure_fps: bool = True) -> None:
+        """Figures of every tile, streams that ended, the status bar (``measure_fps``: see StatusBoard.snapshot)."""
         for name, error in self.session.ended_streams().items():
             if name not in self._ended:
                 self._ended.add(name)
                 self.feed.state(name, "failed" if error else "ended")
                 self.tiles[name].set_ended(error)
-        figures = self.feed.snapshot()
+        figures = self.feed.snapshot(measure_fps)
         for name, tile in self.tiles.items():
             tile.set_figures(figures[name])
             if tile.ended:  # verdicts of its last windows may come after its last frame was shown

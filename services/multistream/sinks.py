@@ -118,10 +118,11 @@ class StreamSinks:
                 "end_pts_s": verdict.end_pts_s,
             },
         )
+        # Counted before it is written: whoever hears of the alert (the grid, on its own thread) finds it counted.
         self.alert_counts[name] += 1
-        self._write(record)
         if self.board is not None:
             self.board.alert(name)
+        self._write(record)
         command = self.streams[name].alert.command  # type: ignore[union-attr]  # policies exist only with alerts
         if command and self.commands is not None:
             self.commands.submit(command, alert, record)

@@ -56,11 +56,13 @@ class StatusBoard:
     """Collects per-stream figures from any thread; ``snapshot`` gives them, ``render`` as a text table.
 
     ``set_judge`` (the stream sinks call it) gives the function that says each stream's verdict so far.
+    ``clock``: seconds of a monotonic clock (fps and the age of scores are measured on it).
     """
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], clock: Callable[[], float] = time.monotonic) -> None:
         self._rows = {name: StreamRow(name) for name in names}
         self._lock = threading.Lock()
+        self._clock = clock
         self._judge: Callable[[str], Judgement] | None = None
         self._score: Callable[[str], float | None] | None = None
 
@@ -88,7 +90,7 @@ class StatusBoard:
         with self._lock:
             row = self._rows[verdict.source]
             row.latencies_ms.append(verdict.latency_ms)
-            row.latest_by_track[verdict.track_id] = (time.monotonic(), verdict.p_fake)
+            row.latest_by_track[verdict.track_id] = (self._clock(), verdict.p_fake)
 
     def alert(self, name: str) -> None:
         with self._lock:
@@ -99,21 +101,26 @@ class StatusBoard:
         with self._lock:
             self._rows[name].state = state
 
-    def snapshot(self) -> dict[str, StreamFigures]:
-        """Every stream's figures now; the fps covers the time since the previous snapshot."""
+    def snapshot(self, measure_fps: bool = True) -> dict[str, StreamFigures]:
+        """Every stream's figures now; the fps covers the time since the previous measuring snapshot.
+
+        ``measure_fps=False``: the other figures now, with the fps of the previous measure (a refresh out of
+        turn, e.g. on an alert, must not turn a few milliseconds into a rate).
+        """
         # Judged before taking the board's lock: the judge takes the sinks' lock, which is held while they
         # call into the board.
         judge, score = self._judge, self._score
         judgements = {name: judge(name) for name in self._rows} if judge is not None else {}
         scores = {name: score(name) for name in self._rows} if score is not None else {}
-        now = time.monotonic()
+        now = self._clock()
         figures = {}
         with self._lock:
             for name, row in self._rows.items():
-                since, frames = row._counted
-                if since and now > since:
-                    row.fps = (row.frames_analyzed - frames) / (now - since)
-                row._counted = (now, row.frames_analyzed)
+                if measure_fps:
+                    since, frames = row._counted
+                    if since and now > since:
+                        row.fps = (row.frames_analyzed - frames) / (now - since)
+                    row._counted = (now, row.frames_analyzed)
                 latency = statistics.median(row.latencies_ms) if row.latencies_ms else None
                 figures[name] = StreamFigures(
                     row.state,

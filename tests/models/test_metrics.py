@@ -63,9 +63,14 @@ def test_temperature_recovered_from_simulated_scores() -> None:
     assert fit_temperature(true_logits * 3.0, labels) == pytest.approx(3.0, rel=0.08)
 
 
-def test_threshold_bounds_real_false_positives() -> None:
+def test_threshold_is_the_lowest_that_keeps_real_false_positives_under_the_bound() -> None:
     reals = np.linspace(0.0, 0.95, 100)
-    threshold = choose_threshold(reals, max_fpr=0.1)
-    assert np.mean(reals >= threshold) <= 0.1
-    assert threshold > 0.5
+    for max_fpr, flagged in ((0.1, 10), (0.2, 20), (0.05, 5)):
+        threshold = choose_threshold(reals, max_fpr=max_fpr)
+        # Exactly the allowed number of reals reach it; the next score down would let one more through.
+        assert np.sum(reals >= threshold) == flagged, max_fpr
+        next_lower = np.sort(reals)[::-1][flagged]
+        assert next_lower < threshold == np.nextafter(next_lower, 1.0)
+    assert choose_threshold(reals, max_fpr=0.2) < choose_threshold(reals, max_fpr=0.1)
     assert choose_threshold(np.full(50, 0.2), max_fpr=0.1) == 0.5  # the floor when reals score low
+    assert choose_threshold(np.full(50, 0.999), max_fpr=0.1) == 0.99  # and the cap when they all score high

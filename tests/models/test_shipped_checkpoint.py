@@ -1,48 +1,57 @@
-"""The shipped default checkpoint: small, calibrated, carrying its own evaluation, and, run by the engine as a
-user runs it, it scores a held-out live swap above the real half of the same demo."""
+"""The shipped default checkpoint: small, calibrated as its training says, and carrying an evaluation whose
+figures are what its recorded clip scores give.
+
+How well it detects is the evaluation's claim (models/checkpoints/detector.eval.json: every clip of the test
+split, per family, with bootstrap intervals; models/MODEL_CARD.md), not a unit test's: one real/fake pair
+ordered one way says nothing about accuracy. What is checked here is that the figures shipped with the model
+are the ones its evaluation computed.
+"""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
-from models.spec import DEFAULT_CHECKPOINT
-from realtime.config import EngineConfig
-from realtime.engine import Engine, build_engine
-from realtime.summary import VerdictSummary
-from services.scan.scan import FileScan
-from tests.support.data import shared_clip
+from models.metrics import roc_auc
+from models.registry import load_model
+from models.spec import DEFAULT_CHECKPOINT, ModelSpec
 
-HELD_OUT_PAIR = "iperov__DeepFaceLive__Dean_Wiesel_0_"  # a footage group of the test split (models.data.splits, seed 0)
+EVALUATION = DEFAULT_CHECKPOINT.with_suffix(".eval.json")
 
 
 @pytest.fixture(scope="module")
-def shipped() -> Engine:
+def spec() -> ModelSpec:
     if not DEFAULT_CHECKPOINT.is_file():
         pytest.skip(f"no shipped checkpoint at {DEFAULT_CHECKPOINT}")
-    return build_engine(EngineConfig(device="cpu", torch_threads=1), DEFAULT_CHECKPOINT)
+    return load_model(DEFAULT_CHECKPOINT).spec
 
 
-def test_checkpoint_is_small_trained_calibrated_and_says_how_it_was_evaluated(shipped: Engine) -> None:
+def test_checkpoint_is_small_trained_and_calibrated_within_its_training_bound(spec: ModelSpec) -> None:
     assert DEFAULT_CHECKPOINT.stat().st_size <= 30 * 1024 * 1024
-    spec = shipped.spec
     assert spec.trained and spec.training_data
-    assert 0.5 <= spec.threshold < 1.0 and spec.temperature > 0
+    metrics = spec.metrics
+    # The threshold keeps the validation reals' false positives under the bound the training was given.
+    assert spec.threshold >= 0.5 and metrics["val_real_window_fpr"] <= metrics["train_config"]["max_fpr"]
+    evaluation = json.loads(EVALUATION.read_text())
+    # The evaluation scored the model with the calibration it ships with.
+    assert (evaluation["temperature"], evaluation["threshold"]) == (spec.temperature, spec.threshold)
+    assert evaluation["architecture"] == spec.architecture and evaluation["window"] == spec.window
+
+
+def test_each_family_figure_is_what_the_evaluations_clip_scores_give(spec: ModelSpec) -> None:
+    evaluation = json.loads(EVALUATION.read_text())
     families = spec.metrics["evaluation"]["families"]
-    assert families and all(0.0 <= row["video_auc"] <= 1.0 and row["clips"] > 0 for row in families)
-
-
-def video_p_fake(engine: Engine, name_prefix: str, label: str) -> float:
-    result = FileScan(shared_clip(label, name_prefix), engine).run()
-    summary = VerdictSummary()
-    for verdict in result.verdicts:
-        summary.add(verdict)
-    score = summary.video_p_fake()
-    assert score is not None, f"no face scored in the {label} clip"
-    return score
-
-
-@pytest.mark.slow
-def test_the_engine_scores_a_held_out_swap_above_its_real_half(shipped: Engine) -> None:
-    real = video_p_fake(shipped, HELD_OUT_PAIR, "real")
-    fake = video_p_fake(shipped, HELD_OUT_PAIR, "fake")
-    assert 0.0 <= real < fake <= 1.0
+    assert spec.metrics["evaluation"]["split"] == "test" and families == evaluation["evaluated"]
+    clips = [clip for clip in evaluation["clips"] if clip["split"] == "test"]
+    reals = np.array([clip["video_score"] for clip in clips if clip["label"] == 0])
+    assert len(reals) > 100
+    real_fpr = round(float(np.mean(reals >= spec.threshold)), 3)
+    assert {row["family"] for row in families} == {clip["family"] for clip in clips if clip["label"] == 1}
+    for row in families:
+        fakes = np.array([c["video_score"] for c in clips if c["label"] == 1 and c["family"] == row["family"]])
+        labels = np.r_[np.zeros(len(reals)), np.ones(len(fakes))]
+        assert round(roc_auc(labels, np.r_[reals, fakes]), 3) == row["video_auc"], row["family"]
+        assert row["video_auc_ci95"][0] <= row["video_auc"] <= row["video_auc_ci95"][1], row["family"]
+        assert (row["clips"], row["real_clips"], row["real_fpr"]) == (len(fakes), len(reals), real_fpr), row["family"]

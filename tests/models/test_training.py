@@ -10,11 +10,22 @@ import numpy as np
 import pytest
 import torch
 
+from models import train as train_module
+from models.calibration import choose_threshold, sigmoid
 from models.checkpoint import ModelSpec
 from models.data.datasets import ModelInputs, PairDataset, load_bank
 from models.native import ARCHITECTURE
 from models.registry import build_model, load_model
-from models.train import FrameClassifier, TrainConfig, _collate, stage1_step, train
+from models.train import (
+    FrameClassifier,
+    TrainConfig,
+    WindowInfo,
+    _collate,
+    calibrate,
+    clip_scores,
+    stage1_step,
+    train,
+)
 from tests.models.training_data import CANVAS, INPUT, write_drawn_cache
 
 TINY = TrainConfig(
@@ -76,16 +87,76 @@ def test_stage1_steps_lower_the_loss(drawn_cache):
     assert losses[-1] < 0.7 * losses[0], losses
 
 
+def lowest_threshold(window_reals: np.ndarray, clip_reals: np.ndarray, config: TrainConfig) -> float:
+    """By brute force: the lowest threshold >= 0.5 under both false-positive bounds of ``config``."""
+    candidates = sorted({0.5, *(float(np.nextafter(p, 1.0)) for p in (*window_reals, *clip_reals) if p >= 0.5)})
+    return next(
+        t
+        for t in candidates
+        if np.mean(window_reals >= t) <= config.max_window_fpr and np.mean(clip_reals >= t) <= config.max_clip_fpr
+    )
+
+
+def test_calibration_fits_the_temperature_and_the_lowest_threshold_of_both_bounds():
+    rng = np.random.default_rng(3)
+    windows, true_logits = [], []
+    for clip in range(80):
+        label = int(clip >= 40)
+        # Three real clips score high in every window: the real-clip bound, not the window one, sets the threshold.
+        centre, spread = (1.0, 1.0) if label else ((1.0, 0.3) if clip < 3 else (-1.0, 1.0))
+        for _ in range(5):
+            windows.append(WindowInfo(f"clip{clip}", label, "real" if label == 0 else "provided"))
+            true_logits.append(rng.normal(centre, spread))
+    labels = np.array([w.label for w in windows], dtype=float)
+    logits = 3.0 * np.array(true_logits)  # an over-confident model
+    config = TrainConfig()
+    temperature, threshold, figures = calibrate(windows, logits, config)
+
+    def nll(t: float) -> float:
+        p = np.clip(sigmoid(logits / t), 1e-12, 1 - 1e-12)
+        return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+
+    assert temperature > 1.5 and nll(temperature) <= min(nll(temperature * 0.9), nll(temperature * 1.1), nll(1.0))
+    probabilities = sigmoid(logits / temperature)
+    _, clip_labels, clip_probabilities = clip_scores(windows, probabilities)
+    window_reals, clip_reals = probabilities[labels == 0], clip_probabilities[clip_labels == 0]
+    assert threshold == lowest_threshold(window_reals, clip_reals, config) < 0.99
+    assert threshold > choose_threshold(window_reals, config.max_window_fpr)  # the clip bound was needed
+    assert figures == {
+        "val_real_window_fpr": float(np.mean(window_reals >= threshold)),
+        "val_real_clip_fpr": float(np.mean(clip_reals >= threshold)),
+        "val_fake_clip_tpr": float(np.mean(clip_probabilities[clip_labels == 1] >= threshold)),
+    }
+    assert figures["val_real_window_fpr"] <= config.max_window_fpr and figures["val_real_clip_fpr"] <= 0.05
+
+
 @pytest.mark.slow
-def test_train_writes_a_calibrated_checkpoint_that_evaluates_per_family(drawn_cache, tmp_path):
+def test_train_writes_a_calibrated_checkpoint_that_evaluates_per_family(drawn_cache, tmp_path, monkeypatch):
     from models.evaluate import evaluate, store_evaluation
 
     out = tmp_path / "tiny.pt"
+    calibrations = []
+
+    def spied_calibrate(windows, logits, config):
+        calibrations.append((windows, logits, calibrate(windows, logits, config)))
+        return calibrations[-1][2]
+
+    monkeypatch.setattr(train_module, "calibrate", spied_calibrate)
     result = train(drawn_cache, out, TINY, autoencoders_dir=None)
     loaded = load_model(out)
     spec = loaded.spec
     assert spec.trained and spec.architecture == ARCHITECTURE and spec.canvas_size == CANVAS
-    assert 0.5 <= spec.threshold < 1.0 and spec.temperature > 0
+    # The checkpoint carries the calibration of the validation windows of the chosen head, as fitted.
+    ((windows, logits, (temperature, threshold, figures)),) = calibrations
+    assert len(windows) == len(logits) > 0 and {w.label for w in windows} == {0, 1}
+    assert (
+        (spec.temperature, spec.threshold) == (temperature, threshold) == (result["temperature"], result["threshold"])
+    )
+    assert {key: spec.metrics[key] for key in figures} == figures
+    probabilities = sigmoid(logits / spec.temperature)
+    labels = np.array([w.label for w in windows])
+    _, clip_labels, clip_probabilities = clip_scores(windows, probabilities)
+    assert spec.threshold == lowest_threshold(probabilities[labels == 0], clip_probabilities[clip_labels == 0], TINY)
     stages = {entry["stage"] for entry in result["curve"]}
     assert stages == {1, 2}
     assert json.loads(out.with_suffix(".train.json").read_text())["sha256"] == result["sha256"]

@@ -2,10 +2,10 @@
 
 import itertools
 import threading
-import time
 
 from realtime.config import EngineConfig
 from realtime.engine import build_engine
+from realtime.pipeline import JOIN_TIMEOUT_S
 from realtime.sources.av_source import AvSource
 
 
@@ -49,14 +49,27 @@ def test_windows_are_batched_across_two_streams(one_face_clip, two_face_clip, sm
     assert by_source == {str(one_face_clip): {1}, str(two_face_clip): {1, 2}}
 
 
-def test_every_thread_joins_within_a_second_of_stop(one_face_clip, small_checkpoint):
-    # A paced (live-like) file would run for 3 s; stop it early.
-    pipeline, _verdicts = build([AvSource(str(one_face_clip), live=False, realtime=True)], small_checkpoint)
+def test_stop_mid_stream_unblocks_and_ends_every_thread_and_scores_what_was_analysed(one_face_clip, small_checkpoint):
+    # The face thread is held inside its frame callback at frame 10, so the capture fills its queue and blocks:
+    # stop() must end a capture blocked on a full queue, a face thread in the middle of a frame and the
+    # inference thread, with no frame read after the queue was full and no frame analysed after the stop.
+    reached, stopped = threading.Event(), threading.Event()
+
+    def hold_at_frame_10(analyzed):
+        if analyzed.frame.index == 10:
+            reached.set()
+            stopped.wait(JOIN_TIMEOUT_S)
+
+    source = AvSource(str(one_face_clip), live=False)
+    pipeline, verdicts = build([source], small_checkpoint, on_frame=hold_at_frame_10)
     pipeline.start()
-    time.sleep(1.0)
-    stopped_at = time.monotonic()
+    assert reached.wait(60), "frame 10 never reached the face stage"
     pipeline.stop()
-    assert pipeline.join(1.0), [t.name for t in pipeline.threads() if t.is_alive()]
-    assert time.monotonic() - stopped_at < 1.0
-    assert pipeline.stats()[0].frames_read < 75
+    stopped.set()
+    assert pipeline.join(JOIN_TIMEOUT_S), [t.name for t in pipeline.threads() if t.is_alive()]
+    stats = pipeline.stats()[0]
+    assert stats.frames_analyzed == 11  # frames 0 to 10: the one in hand was finished, none taken after
+    assert 11 <= stats.frames_read <= 11 + EngineConfig().frame_queue_size  # the capture stopped at its full queue
+    # Crops sent before the stop are still scored: windows of frames up to 10, none beyond.
+    assert verdicts and all(v.last_frame <= 10 for v in verdicts)
     assert not [t for t in threading.enumerate() if t.name.startswith(("capture[", "faces[", "inference"))]

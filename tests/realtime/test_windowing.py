@@ -30,9 +30,10 @@ def test_flush_scores_a_short_track_once_and_never_a_scored_one():
     assert full.flush() is None
 
 
-def test_window_of_one_scores_every_entry():
+def test_window_of_one_scores_every_entry_alone():
     track = TrackWindows(window=1, stride=1)
-    assert all(track.push(entry(i)) for i in range(5))
+    assert [[e.frame_index for e in track.push(entry(i))] for i in range(5)] == [[0], [1], [2], [3], [4]]
+    assert track.windows_emitted == 5 and len(track) == 1 and track.flush() is None
 
 
 def test_rejects_nonsense_sizes():

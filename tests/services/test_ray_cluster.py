@@ -1,17 +1,17 @@
-"""Joining Ray: addresses, an unreachable cluster answered within seconds, flags that need each other."""
+"""Joining Ray: addresses, an unreachable cluster answered by one probe, flags that need each other."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
 from common.exit_codes import EXIT_USAGE
+from services import ray_cluster
 from services.ray_cluster import ClusterUnreachable, bootstrap_endpoint, probe
 from tests.support.data import REPO_ROOT
 
@@ -51,12 +51,20 @@ def test_malformed_addresses_are_refused_without_their_credentials(address):
     assert "pw" not in str(caught.value)
 
 
-def test_probe_fails_fast_on_a_closed_port():
+def test_probe_fails_fast_on_a_closed_port(monkeypatch):
+    # Fast as in one refused connection, with a short timeout, and no retry (not timed: counted).
     port = closed_port()
-    started = time.monotonic()
+    attempts = []
+    connect = socket.create_connection
+
+    def create_connection(address, timeout):
+        attempts.append((address, timeout))
+        return connect(address, timeout=timeout)
+
+    monkeypatch.setattr(ray_cluster.socket, "create_connection", create_connection)
     with pytest.raises(ClusterUnreachable, match=rf"^cannot reach the Ray cluster at 127\.0\.0\.1:{port} \("):
         probe("127.0.0.1", port)
-    assert time.monotonic() - started < 1.0
+    assert attempts == [(("127.0.0.1", port), ray_cluster.PROBE_TIMEOUT_S)] and ray_cluster.PROBE_TIMEOUT_S <= 5.0
 
 
 @pytest.mark.parametrize(
@@ -87,7 +95,6 @@ def test_an_unreachable_cluster_is_one_error_line_within_seconds(mode, one_face_
         streams.write_text(f"- {{name: a, source: {one_face_clip}}}\n")
         what = ["--streams", str(streams), "--headless"]
     command = [sys.executable, str(REPO_ROOT / "run_live.py"), *what, "--model", str(small_checkpoint)]
-    started = time.monotonic()
     result = subprocess.run(
         [*command, "--backend", "ray", "--address", f"127.0.0.1:{port}"],
         capture_output=True,
@@ -95,9 +102,8 @@ def test_an_unreachable_cluster_is_one_error_line_within_seconds(mode, one_face_
         timeout=60,
         cwd=REPO_ROOT,
     )
-    elapsed_s = time.monotonic() - started
     errors = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
     assert result.returncode == 1 and result.stdout == ""
+    # The probe's refusal, before ray.init (whose failures read "cannot run on Ray at", after up to INIT_TIMEOUT_S).
     assert errors == [f"error: cannot reach the Ray cluster at 127.0.0.1:{port} (Connection refused)"]
-    assert elapsed_s < 30, f"took {elapsed_s:.1f} s"  # the interpreter and torch imports; Ray gives up at once
     assert not list(Path(tmp_path).rglob("*.deepfake.json"))

@@ -1,7 +1,6 @@
 """Fuzzing the file source with mutated real container bytes: clean errors only, never a hang."""
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from realtime.sources.av_source import AvSource
 from realtime.sources.base import SourceError
 from realtime.sources.demo import render_face_frames, write_video
 
-PER_FILE_LIMIT_S = 10.0
+HANG_S = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +37,28 @@ def test_mutated_containers_decode_or_fail_cleanly(tmp_path: Path, seed_bytes: b
         data = data[: int(cut * len(data))]
     path = tmp_path / "mutant.mp4"
     path.write_bytes(bytes(data))
-    source = AvSource(str(path), live=False)
-    started = time.monotonic()
-    try:
-        source.open()
-        for frame in source.frames(threading.Event()):
-            assert frame.image.ndim == 3 and frame.image.shape[2] == 3
-            assert time.monotonic() - started < PER_FILE_LIMIT_S, "decoding a mutant took too long"
-    except SourceError as error:
-        assert "\n" not in str(error)
-    finally:
-        source.close()
+    outcome: dict[str, object] = {}
+
+    def decode() -> None:  # opening and decoding, all of it, on a thread the test can wait for
+        source = AvSource(str(path), live=False)
+        try:
+            source.open()
+            outcome["shapes"] = {
+                (frame.image.ndim, frame.image.shape[-1]) for frame in source.frames(threading.Event())
+            }
+        except SourceError as error:
+            outcome["error"] = str(error)
+        except BaseException as error:  # anything else is a bug: reported below, not lost on the thread
+            outcome["crash"] = f"{type(error).__name__}: {error}"
+        finally:
+            source.close()
+
+    worker = threading.Thread(target=decode, name="fuzz-decode", daemon=True)
+    worker.start()
+    # A liveness bound, not a speed claim: a 20-frame thumbnail clip decodes in milliseconds; a mutant that
+    # makes open() or the decoder loop for ever is still running after it.
+    worker.join(HANG_S)
+    assert not worker.is_alive(), "opening or decoding a mutant hung"
+    assert "crash" not in outcome, outcome["crash"]
+    assert outcome.get("shapes", set()) <= {(3, 3)}  # every frame H x W x 3
+    assert "\n" not in str(outcome.get("error", ""))

@@ -2,7 +2,7 @@
 
 import shutil
 
-from tests.support.http_server import StaticHttpServer, remux_to_hls
+from tests.support.http_server import StaticHttpServer, remux_to_hls, remux_to_ts
 from tests.test_run_live import records, run_live
 
 
@@ -19,3 +19,39 @@ def test_hls_playlist_and_plain_http_file_are_analysed(tmp_path, one_face_clip, 
         summary = records(result.stdout)[-1]
         assert summary["frames_read"] >= 70 and summary["faces_seen"] == 1 and summary["windows_scored"] > 0
     assert missing.returncode == 1 and "404" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_an_http_stream_cut_off_mid_transfer_reconnects_and_goes_on(tmp_path, one_face_clip, small_checkpoint):
+    remux_to_ts(one_face_clip, tmp_path / "live.ts")
+    with StaticHttpServer(tmp_path) as server:
+        server.fail("/live.ts", "cut")  # the first connection breaks a third of the way through
+        url = server.base_url.replace("http://", "http://viewer:s3cret-pw@") + "/live.ts"
+        result = run_live("--source", url, "--model", str(small_checkpoint), "--reconnect-attempts", "2")
+    assert result.returncode == 0, result.stderr
+    assert server.requests == ["/live.ts", "/live.ts"]  # broken, then asked again
+    lines = records(result.stdout)
+    masked = f"http://***@{server.base_url.removeprefix('http://')}/live.ts"
+    statuses = [r for r in lines if r["type"] == "status"]
+    assert [r["event"] for r in statuses] == ["reconnecting", "reconnected"]
+    assert statuses[0]["reason"].startswith(f"error reading {masked} after ")
+    summary = lines[-1]
+    assert summary["source"] == masked and summary["reconnects"] == 1 and len(summary["outages"]) == 1
+    # What came before the break, then the whole clip again from the new connection (a file has no "live" point).
+    assert 75 < summary["frames_read"] < 150 and summary["windows_scored"] > 0 and "error" not in summary
+    verdicts = [r for r in lines if r["type"] == "verdict"]
+    assert any(v["start_pts_s"] >= summary["outages"][0]["end_s"] for v in verdicts)
+    assert "s3cret-pw" not in result.stdout + result.stderr and "viewer" not in result.stdout + result.stderr
+
+
+def test_an_hls_segment_the_server_fails_to_serve_is_fetched_again_and_nothing_is_lost(
+    tmp_path, one_face_clip, small_checkpoint
+):
+    remux_to_hls(one_face_clip, tmp_path / "hls")
+    with StaticHttpServer(tmp_path) as server:
+        server.fail("/hls/index1.ts", "reset", "reset")  # the second segment: two connections closed unanswered
+        result = run_live("--source", f"{server.base_url}/hls/index.m3u8", "--model", str(small_checkpoint))
+    assert result.returncode == 0, result.stderr
+    assert server.requests.count("/hls/index1.ts") == 3 and server.requests[-1] == "/hls/index2.ts"
+    summary = records(result.stdout)[-1]
+    assert summary["frames_read"] == 75 and "reconnects" not in summary and "error" not in summary
+    assert "decode_errors" not in summary  # every frame of the failed segment arrived

@@ -4,13 +4,15 @@ import io
 import json
 import sys
 
+import pytest
+
 from realtime.frames import Verdict
 from realtime.output import JsonLinesWriter
 from realtime.status import reconnected
 from services.alerts import AlertPolicy
 from services.multistream.config import AlertSettings, StreamSettings
 from services.multistream.sinks import StreamSinks, alert_rule
-from services.multistream.status import StatusBoard
+from services.multistream.status import RECENT_S, StatusBoard
 
 
 def verdict(source, p_fake, track_id=1, last_frame=10, at_s=0.4):
@@ -60,8 +62,19 @@ def test_lines_are_tagged_labelled_per_stream_and_alerts_run_their_command(tmp_p
     assert json.loads(received.read_text()) == alert
 
 
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_the_status_table_shows_fps_latency_faces_max_p_fake_and_alerts():
-    board = StatusBoard(["lobby", "door"])
+    clock = FakeClock()
+    board = StatusBoard(["lobby", "door"], clock=clock)
     board.render()
     for _ in range(30):
         board.frame_analyzed("lobby", faces=2)
@@ -69,14 +82,59 @@ def test_the_status_table_shows_fps_latency_faces_max_p_fake_and_alerts():
     board.verdict(verdict("lobby", 0.75, track_id=2))
     board.alert("lobby")
     board.state("door", "reconnecting")
+    clock.now += 2.0
     header, lobby, door = board.render().splitlines()
     columns = ["stream", "state", "fps", "latency_ms", "faces", "max_p_fake", "alerts", "verdict", "so", "far"]
     assert header.split() == columns
     name, state, fps, latency, faces, p_fake, alerts, verdict_so_far = lobby.split()
-    assert (name, state, latency, faces, p_fake, alerts) == ("lobby", "running", "30", "2", "0.750", "1")
+    assert (name, state, fps, latency, faces, p_fake, alerts) == ("lobby", "running", "15.0", "30", "2", "0.750", "1")
     assert verdict_so_far == "-"  # a board without sinks has no judge
-    assert float(fps) > 30  # 30 frames in the few milliseconds since the previous render
-    assert door.split()[:2] == ["door", "reconnecting"] and door.split()[-3:] == ["-", "0", "-"]
+    assert door.split()[:3] == ["door", "reconnecting", "0.0"] and door.split()[-3:] == ["-", "0", "-"]
+
+
+def test_fps_counts_frames_between_two_measures_and_scores_go_stale():
+    clock = FakeClock()
+    board = StatusBoard(["lobby"], clock=clock)
+    assert board.snapshot()["lobby"].fps == 0.0  # the first measure has nothing to compare with
+    for _ in range(10):
+        board.frame_analyzed("lobby", faces=1)
+    board.verdict(verdict("lobby", 0.6))
+    clock.now += 0.5
+    assert board.snapshot()["lobby"].fps == 20.0
+    for _ in range(3):
+        board.frame_analyzed("lobby", faces=1)
+    clock.now += 0.001
+    # A refresh out of turn keeps the last rate: three frames in a millisecond are not 3000 fps.
+    figures = board.snapshot(measure_fps=False)["lobby"]
+    assert figures.fps == 20.0 and figures.max_p_fake == 0.6
+    clock.now += 0.499
+    assert board.snapshot()["lobby"].fps == pytest.approx(6.0)  # 3 frames over the half second since the last measure
+    clock.now += RECENT_S + 0.1
+    assert board.snapshot()["lobby"].max_p_fake is None  # no face scored for a couple of seconds
+    assert board.track_scores("lobby") == {1: 0.6}  # the boxes keep their newest score
+
+
+def test_an_alert_is_counted_on_the_board_before_anyone_reads_its_line():
+    # The grid hears of an alert as its line is written (ui.grid_feed.AlertTap) and reads the board on its own
+    # thread: the board must count the alert first, or the tile turns red while its figures say "0 alerts".
+    events = []
+
+    class Board(StatusBoard):
+        def alert(self, name):
+            super().alert(name)
+            events.append("counted")
+
+    class Writer(JsonLinesWriter):
+        def write(self, record):
+            super().write(record)
+            events.append(record["type"])
+
+    streams = [StreamSettings("door", "door.mp4", alert=AlertSettings(min_windows=1))]
+    board = Board(["door"])
+    sinks = StreamSinks(streams, Writer(io.StringIO()), trained=True, engine_threshold=0.5, board=board)
+    sinks.verdict(verdict("door", 0.9))
+    assert events == ["verdict", "counted", "alert"]
+    assert sinks.alert_counts["door"] == 1 and board.snapshot()["door"].alerts == 1
 
 
 def test_the_table_and_alerts_say_each_streams_verdict_so_far_with_the_one_rule(tmp_path):

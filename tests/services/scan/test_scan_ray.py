@@ -157,3 +157,42 @@ def test_sigterm_on_a_cluster_cancels_the_tasks_and_indexes_what_finished(small_
     statuses = [json.loads(line)["status"] for line in stdout.splitlines()]
     assert statuses.count("scanned") == len(finished) and set(statuses) <= {"scanned", "interrupted"}
     assert not [path for path in out.iterdir() if ".part" in path.name]
+
+
+def test_a_worker_dying_mid_task_is_retried_once_then_its_file_fails_alone(
+    small_checkpoint, local_ray, tmp_path, monkeypatch
+):
+    from app.scan_common import load_scan_model
+    from realtime.config import EngineConfig
+    from services.scan import ray_scan
+    from services.scan.ray_scan import RayFolderScan, TaskResources
+    from services.scan.ray_task import ScanJob
+    from services.scan.reports import report_paths
+    from tests.services.scan import dying_task
+
+    folder, out = tmp_path / "videos", tmp_path / "out"
+    frames = render_face_frames(30)
+    for name in ("a.mp4", "victim.mp4", "doomed.mp4"):
+        write_video(folder / name, frames)
+    config = EngineConfig(torch_threads=1, stride=4)
+    detector, identity = load_scan_model(small_checkpoint, config)
+    job = ScanJob([local_ray.put(detector)], identity, config, 0, 1)
+    files = [(video, report_paths(video, out)) for video in sorted(folder.glob("*.mp4"))]
+    # The scan's own task and options, its worker process killed mid-scan (SIGKILL at frame 10) as the file says.
+    monkeypatch.setattr(ray_scan, "scan_file", dying_task.scan_file_dying)
+    scan = RayFolderScan(job, {}, TaskResources(cpus=1), rescan=True, on_outcome=lambda outcome: None)
+    outcomes, pending = scan.run(files)
+    by_name = {outcome.video.name: outcome for outcome in outcomes}
+    assert not pending and set(by_name) == {"a.mp4", "victim.mp4", "doomed.mp4"}
+    # The victim died once and its retry scanned it whole; the doomed file used its retry too, then failed alone.
+    assert {name: dying_task.attempts(folder / name) for name in by_name} == {
+        "a.mp4": 1,
+        "victim.mp4": 2,
+        "doomed.mp4": 1 + ray_scan.TASK_RETRIES,
+    }
+    assert by_name["a.mp4"].status == by_name["victim.mp4"].status == "scanned"
+    victim = json.loads(by_name["victim.mp4"].paths.json.read_text())
+    assert victim["complete"] and victim["run"]["frames_analyzed"] == 30 and victim["run"]["windows_scored"] > 0
+    doomed = by_name["doomed.mp4"]
+    assert doomed.status == "failed" and doomed.error.startswith("scan task failed: ") and "\n" not in doomed.error
+    assert not doomed.paths.json.exists()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -50,30 +54,71 @@ def wait_for(path: Path, process: subprocess.Popen, timeout_s: float = 120.0) ->
     assert path.exists(), f"{path.name} was never written"
 
 
-def test_sigterm_stops_after_the_current_file_with_one_error_line(folder, small_checkpoint, tmp_path):
-    out = tmp_path / "out"
+class TerminalStderr:
+    """A pseudo-terminal for a child's stderr, so the scan draws its progress bar there; read as it comes."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = pty.openpty()
+        self.text = ""
+
+    def read(self, timeout_s: float) -> bool:
+        """Reads what came within ``timeout_s``; False once the child closed its end."""
+        ready, _, _ = select.select([self.master], [], [], timeout_s)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.master, 4096)
+        except OSError:  # EIO: every writer closed
+            return False
+        self.text += chunk.decode(errors="replace")
+        return bool(chunk)
+
+    def lines(self) -> list[str]:
+        """Lines as a log would keep them: the progress bar's redraws (CR, erase) dropped."""
+        text = self.text.replace("\x1b[K", "").replace("\r\n", "\n")
+        return [line.split("\r")[-1] for line in text.split("\n") if line.split("\r")[-1]]
+
+
+def test_sigterm_stops_the_file_being_scanned_and_keeps_its_partial_report(small_checkpoint, tmp_path):
+    # b.mp4 is long and the signal comes once its progress bar shows it under way: the signal lands in the
+    # middle of scanning a file, every time, and that file must keep what was analysed, marked incomplete.
+    folder, out = tmp_path / "videos", tmp_path / "out"
+    frames = render_face_frames(40)
+    write_video(folder / "a.mp4", frames)
+    write_video(folder / "b.mp4", frames * 10)  # 400 frames
+    terminal = TerminalStderr()
     process = subprocess.Popen(
-        scan_command(folder, out, small_checkpoint), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        scan_command(folder, out, small_checkpoint), stdout=subprocess.PIPE, stderr=terminal.slave, text=True
     )
+    os.close(terminal.slave)
+    progress = re.compile(r"\]\s+(\d+)%  2/2 b\.mp4")
     try:
-        wait_for(out / "a.deepfake.json", process)
+        deadline = time.monotonic() + 120
+        while not any(int(p) >= 5 for p in progress.findall(terminal.text)) and time.monotonic() < deadline:
+            assert terminal.read(0.1) and process.poll() is None, terminal.text[-2000:]
+        assert progress.search(terminal.text), "b.mp4 never showed progress"
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=60)
+        while terminal.read(1.0):
+            pass
+        stdout, _ = process.communicate(timeout=60)
     finally:
         if process.poll() is None:  # a failed wait must not leave the scan running after the test
             process.kill()
             process.communicate()
-    assert process.returncode == 1
-    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert errors == [errors[-1]] and "interrupted" in errors[0] and "Traceback" not in stderr
+        os.close(terminal.master)
+    lines = terminal.lines()
+    assert process.returncode == 1 and "Traceback" not in terminal.text
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: interrupted"), lines
+    records = {Path(r["file"]).name: r for r in map(json.loads, stdout.splitlines())}
+    assert [(name, r["status"]) for name, r in records.items()] == [("a.mp4", "scanned"), ("b.mp4", "interrupted")]
+    partial = json.loads(Path(records["b.mp4"]["report"]).read_text())
+    report_json.validate(partial)
+    assert partial["complete"] is False and partial["interrupted"] is True
+    assert 0 < partial["run"]["frames_analyzed"] < 400 and partial["run"]["windows_scored"] > 0
     index = json.loads((out / INDEX_JSON).read_text())
-    assert not index["complete"] and index["files"][0]["complete"] and index["run"]["interrupted"] >= 1
-    for record in map(json.loads, stdout.splitlines()):
-        if record["status"] == "interrupted" and "report" in record:
-            # The file being scanned keeps what was analysed, marked incomplete (a resume redoes it).
-            partial = json.loads(Path(record["report"]).read_text())
-            report_json.validate(partial)
-            assert partial["complete"] is False and partial["interrupted"] is True
+    assert not index["complete"] and [f["complete"] for f in index["files"]] == [True, False]
+    assert index["run"]["interrupted"] == 1
 
 
 def test_killed_scan_resumes_and_matches_an_uninterrupted_one(folder, small_checkpoint, tmp_path):
