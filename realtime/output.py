@@ -13,7 +13,7 @@ from realtime.frames import Verdict
 from realtime.pipeline import StreamStats
 from realtime.status import StreamStatus
 from realtime.summary import VerdictSummary
-from realtime.verdicts import calibration_line, coverage_line, evaluated, is_calibrated, rounded
+from realtime.verdicts import coverage_record, rounded
 
 UNTRAINED_WARNING = "model is untrained: p_fake values are not verdicts"
 
@@ -53,10 +53,7 @@ def model_record(spec: ModelSpec, model_source: str) -> dict[str, Any]:
         "source": model_source,
         "backbone": spec.backbone,
         "trained": spec.trained,
-        "evaluated": evaluated(spec.metrics),
-        "coverage": coverage_line(spec.metrics),
-        "calibrated": is_calibrated(spec.metrics),
-        "calibration": calibration_line(spec.metrics),
+        **coverage_record(spec.metrics),
     }
 
 

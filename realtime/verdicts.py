@@ -14,6 +14,11 @@ The rule (:func:`verdict`), for a model whose spec says it is trained:
 
 An untrained model gives ``untrained`` (its scores are not verdicts). A window *reaches the
 threshold* when its p_fake is at or above it.
+
+What the model was tested on reads the same everywhere too: :func:`coverage_table` (one row per kind of
+fake: how many fakes, the video AUC, detected or missed), :func:`likely_real_caveat` (the sentence shown
+right beside every ``Likely real`` verdict: the kinds the model is known to miss) and :func:`coverage_line`
+(all of it in one line, for the JSON and terminal summaries).
 """
 
 from __future__ import annotations
@@ -34,6 +39,23 @@ WEAK_AUC = 0.7  # an evaluated family with a video AUC below this is one the mod
 CHANCE_AUC = 0.5
 MIN_CLIPS_WITHOUT_CI = 5  # without a confidence interval, fewer fake clips than this cannot tell
 CALIBRATED_ECE = 0.05  # p_fake is called calibrated only when every evaluated family's ECE is at most this
+
+LIKELY_REAL = "Likely real"  # the headline of a ``real`` verdict
+
+DETECTED = "detected"  # the result column of the coverage table (COVERAGE_CAPTION says what each means)
+MISSED = f"missed (AUC < {WEAK_AUC})"
+TOO_FEW_CLIPS = "too few clips to tell"
+COVERAGE_HEADERS = ("kind of fake", "fakes", "video AUC (95% CI)", "result")
+COVERAGE_CAPTION = (
+    f"Video AUC on held-out clips: 1 = perfect, 0.5 = chance. Detected: {WEAK_AUC} or more; missed: under "
+    f"{WEAK_AUC}; too few clips to tell: {WEAK_AUC} or more, but its 95% CI reaches {CHANCE_AUC}."
+)
+KIND_TITLES = {  # the coverage table's rows are grouped under these titles, in this order
+    "provided": "Fakes from the data set",
+    "held-out": "Fakes of kinds it was never trained on",
+    "synthetic": "Synthetic fakes, made from real test clips",
+}
+NO_EVALUATION = "This model carries no evaluation: nothing says which kinds of fakes it detects."
 
 
 @dataclass(frozen=True)
@@ -91,7 +113,7 @@ def headline(
         peak = f" (max {percent(max_p_fake)})" if max_p_fake is not None else ""
         return f"Uncertain: {count} suspicious {unit}{'' if count == 1 else 's'}{peak}"
     if verdict_value == REAL:
-        return "Likely real"
+        return LIKELY_REAL
     if verdict_value == NO_FACE:
         return "No face found"
     return "Untrained model: scores are not verdicts"
@@ -144,26 +166,129 @@ def evaluated(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class CoverageRow:
+    """One kind of fake of the model's own evaluation, as the coverage table shows it."""
+
+    family: str  # "talking head"
+    kind: str  # provided (fakes of the test split), synthetic (made from its reals) or held-out (never trained on)
+    fakes: int  # fake clips it was measured on
+    video_auc: float
+    video_auc_ci95: tuple[float, float] | None
+    status: str  # DETECTED, MISSED or TOO_FEW_CLIPS
+
+    def cells(self) -> tuple[str, str, str, str]:
+        """The row in words, under :data:`COVERAGE_HEADERS` (and under the :func:`kind_title` of its kind):
+        ``("talking head", "21", "0.35 (0.20–0.50)", "missed (AUC < 0.7)")``."""
+        auc = f"{self.video_auc:.2f}"
+        if self.video_auc_ci95 is not None:
+            auc += f" ({self.video_auc_ci95[0]:.2f}–{self.video_auc_ci95[1]:.2f})"
+        return self.family, str(self.fakes), auc, self.status
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> CoverageRow:
+        """A row of ``model.coverage_table[]`` as :meth:`to_dict` wrote it (the HTML reports are made from the JSON)."""
+        ci = row.get("video_auc_ci95")
+        return cls(
+            family=str(row["family"]),
+            kind=str(row["kind"]),
+            fakes=int(row["fakes"]),
+            video_auc=float(row["video_auc"]),
+            video_auc_ci95=None if ci is None else (float(ci[0]), float(ci[1])),
+            status=str(row["status"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as the JSON outputs carry it (``model.coverage_table[]``)."""
+        ci = None if self.video_auc_ci95 is None else [rounded(self.video_auc_ci95[0]), rounded(self.video_auc_ci95[1])]
+        return {
+            "family": self.family,
+            "kind": self.kind,
+            "fakes": self.fakes,
+            "video_auc": rounded(self.video_auc),
+            "video_auc_ci95": ci,
+            "status": self.status,
+        }
+
+
+def coverage_status(row: Mapping[str, Any]) -> str:
+    """:data:`MISSED` when the video AUC is below :data:`WEAK_AUC` (0.7); else :data:`TOO_FEW_CLIPS` when the
+    95% CI of the video AUC reaches chance (0.5), or, without a CI, under :data:`MIN_CLIPS_WITHOUT_CI` fake
+    clips; else :data:`DETECTED`."""
+    if float(row["video_auc"]) < WEAK_AUC:
+        return MISSED
+    ci = _ci95(row)
+    too_few = ci[0] <= CHANCE_AUC if ci is not None else int(row.get("clips", 0)) < MIN_CLIPS_WITHOUT_CI
+    return TOO_FEW_CLIPS if too_few else DETECTED
+
+
+def coverage_table(metrics: Mapping[str, Any]) -> list[CoverageRow]:
+    """The rows of the coverage table, in the order every output lists them: fakes of the data set first,
+    then held-out, then synthetic kinds, each by video AUC, highest first. Empty when the model carries no
+    evaluation."""
+    ordered = sorted(
+        evaluation_rows(metrics) or [],
+        key=lambda row: (_KIND_ORDER.get(str(row.get("kind")), 3), -float(row["video_auc"])),
+    )
+    return [
+        CoverageRow(
+            family=_family_name(row),
+            kind=str(row.get("kind", "provided")),
+            fakes=int(row.get("clips", 0)),
+            video_auc=float(row["video_auc"]),
+            video_auc_ci95=_ci95(row),
+            status=coverage_status(row),
+        )
+        for row in ordered
+    ]
+
+
 def known_misses(rows: list[dict[str, Any]]) -> list[str]:
     """Families the model is known to miss: video AUC below :data:`WEAK_AUC` (0.7)."""
-    return [_family_name(row) for row in rows if float(row["video_auc"]) < WEAK_AUC]
+    return [_family_name(row) for row in rows if coverage_status(row) == MISSED]
 
 
 def unproven(rows: list[dict[str, Any]]) -> list[str]:
     """Families scored at or above :data:`WEAK_AUC` on too few clips to tell: the 95% CI of the video AUC
     reaches chance (0.5), or, without a CI, fewer than :data:`MIN_CLIPS_WITHOUT_CI` fake clips."""
-    names = []
-    for row in rows:
-        if float(row["video_auc"]) < WEAK_AUC:
-            continue
-        ci = row.get("video_auc_ci95")
-        if isinstance(ci, list | tuple) and len(ci) == 2 and _number(ci[0]):
-            too_few = float(ci[0]) <= CHANCE_AUC
-        else:
-            too_few = int(row.get("clips", 0)) < MIN_CLIPS_WITHOUT_CI
-        if too_few:
-            names.append(_family_name(row))
-    return names
+    return [_family_name(row) for row in rows if coverage_status(row) == TOO_FEW_CLIPS]
+
+
+def kind_title(kind: str) -> str:
+    """The title of a group of the coverage table: ``Synthetic fakes, made from real test clips``."""
+    return KIND_TITLES.get(kind, f"Fakes of kind {kind}")
+
+
+def likely_real_caveat(metrics: Mapping[str, Any]) -> str:
+    """The sentence shown right beside every ``Likely real`` verdict: which kinds of fakes the model is known
+    to miss (so a fake of those kinds can get that verdict), which were measured on too few clips to tell,
+    or that the model carries no evaluation. Synthetic kinds are counted, not named (the table names them).
+
+    ``Known to miss: lip sync, talking head and 7 of the 10 synthetic kinds (video AUC < 0.7 on held-out
+    clips), so a fake of these kinds can be rated Likely real.``
+    """
+    table = coverage_table(metrics)
+    if not table:
+        return "This model carries no evaluation: nothing says which kinds of fakes it misses."
+    misses = [row for row in table if row.status == MISSED]
+    named = [row.family for row in misses if row.kind != "synthetic"]
+    synthetic = sum(row.kind == "synthetic" for row in misses)
+    if synthetic:
+        tested = sum(row.kind == "synthetic" for row in table)
+        named.append(f"{synthetic} of the {tested} synthetic kinds")
+    if misses:
+        listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        these = "these kinds" if len(misses) > 1 else "this kind"
+        sentence = (
+            f"Known to miss: {listed} (video AUC < {WEAK_AUC} on held-out clips), "
+            f"so a fake of {these} can be rated {LIKELY_REAL}."
+        )
+    else:
+        sentence = f"Not known to miss any kind of fake it was tested on; an untested kind can be rated {LIKELY_REAL}."
+    few = [row.family for row in table if row.status == TOO_FEW_CLIPS]
+    if few:
+        sentence += f" Too few clips to tell: {', '.join(few)}."
+    return sentence
 
 
 def coverage_line(metrics: Mapping[str, Any]) -> str:
@@ -172,15 +297,14 @@ def coverage_line(metrics: Mapping[str, Any]) -> str:
     ``Tested on held-out clips (video AUC, 0.5 = chance): face swap 0.88 (13 fakes), talking head 0.35
     (21 fakes); known to miss: talking head (AUC < 0.7); too few clips to tell: roop (95% CI reaches 0.5)``.
     """
-    rows = evaluation_rows(metrics)
-    if not rows:
-        return "This model carries no evaluation: nothing says which kinds of fakes it detects."
-    ordered = sorted(rows, key=lambda row: (_KIND_ORDER.get(str(row.get("kind")), 3), -float(row["video_auc"])))
-    tested = ", ".join(f"{_family_name(row)} {float(row['video_auc']):.2f} ({_clips(row)})" for row in ordered)
-    misses = known_misses(ordered)
+    table = coverage_table(metrics)
+    if not table:
+        return NO_EVALUATION
+    tested = ", ".join(f"{row.family} {row.video_auc:.2f} ({_clips_text(row.fakes, row.kind)})" for row in table)
+    misses = [row.family for row in table if row.status == MISSED]
     line = f"Tested on held-out clips (video AUC, 1 = perfect, 0.5 = chance): {tested}; known to miss: "
     line += f"{', '.join(misses)} (AUC < {WEAK_AUC})" if misses else "none of these"
-    few = unproven(ordered)
+    few = [row.family for row in table if row.status == TOO_FEW_CLIPS]
     if few:
         line += f"; too few clips to tell: {', '.join(few)} (95% CI reaches 0.5)"
     return line + "."
@@ -207,6 +331,23 @@ def calibration_line(metrics: Mapping[str, Any]) -> str:
     )
 
 
+def coverage_record(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """What the JSON outputs say of the model's own evaluation, where they describe the model (the headless and
+    stream summaries, the scan report, the folder index): ``evaluated``, ``coverage_table`` (the rows of
+    :func:`coverage_table`), ``known_misses`` (the families it misses), ``coverage``, ``likely_real_caveat``,
+    ``calibrated`` and ``calibration``."""
+    table = coverage_table(metrics)
+    return {
+        "evaluated": evaluated(metrics),
+        "coverage_table": [row.to_dict() for row in table],
+        "known_misses": [row.family for row in table if row.status == MISSED],
+        "coverage": coverage_line(metrics),
+        "likely_real_caveat": likely_real_caveat(metrics),
+        "calibrated": is_calibrated(metrics),
+        "calibration": calibration_line(metrics),
+    }
+
+
 _KIND_ORDER = {"provided": 0, "held-out": 1, "synthetic": 2}
 
 
@@ -218,9 +359,14 @@ def _family_name(row: Mapping[str, Any]) -> str:
     return str(row["family"]).replace("_", " ")
 
 
-def _clips(row: Mapping[str, Any]) -> str:
-    clips = int(row.get("clips", 0))
-    kind = str(row.get("kind", "provided"))
+def _ci95(row: Mapping[str, Any]) -> tuple[float, float] | None:
+    ci = row.get("video_auc_ci95")
+    if isinstance(ci, list | tuple) and len(ci) == 2 and _number(ci[0]) and _number(ci[1]):
+        return float(ci[0]), float(ci[1])
+    return None
+
+
+def _clips_text(clips: int, kind: str) -> str:
     text = f"{clips} fake{'' if clips == 1 else 's'}"
     if kind == "synthetic":
         return f"{text}, synthetic"

@@ -20,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.cli import main
 from realtime.colors import AMBER
-from realtime.verdicts import coverage_line, rounded
+from realtime.verdicts import coverage_line, coverage_table, likely_real_caveat, rounded
 from services.scan import report_json
 from services.scan.reports import report_paths
 from services.scan.segments import summarize
@@ -29,7 +29,8 @@ from tests.support.checkpoints import HAND_MADE_EVALUATION
 from tests.support.data import REPO_ROOT
 
 WAIT_MS = 60_000
-COVERAGE = coverage_line({"evaluation": HAND_MADE_EVALUATION})
+METRICS = {"evaluation": HAND_MADE_EVALUATION}
+COVERAGE = coverage_line(METRICS)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,9 @@ def test_every_output_says_uncertain_with_the_same_words(
         {"family": "talking head", "kind": "provided", "video_auc": 0.35, "clips": 21},
     ]
     assert summary["model"]["coverage"] == COVERAGE and summary["model"]["calibrated"] is False
+    assert summary["model"]["known_misses"] == ["talking head"]
+    assert summary["model"]["likely_real_caveat"] == likely_real_caveat(METRICS)
+    assert summary["model"]["coverage_table"] == [row.to_dict() for row in coverage_table(METRICS)]
 
     # A folder scan: the four reports and the index.
     folder = tmp_path / "videos"
@@ -83,19 +87,21 @@ def test_every_output_says_uncertain_with_the_same_words(
     assert report["result"]["verdict"] == "uncertain" and headline == summary["headline"]
     assert (printed["verdict"], printed["headline"]) == ("uncertain", headline)
     assert report["model"]["coverage"] == COVERAGE and report["model"]["evaluated"] == summary["model"]["evaluated"]
+    assert report["model"]["coverage_table"] == summary["model"]["coverage_table"]
     rows = list(csv.DictReader(io.StringIO((out / "clip.deepfake.csv").read_text())))
     assert rows and {row["video_verdict"] for row in rows} == {"uncertain"}
     assert any(row["suspicious"] == "1" for row in rows) and any(row["suspicious"] == "0" for row in rows)
     html = (out / "clip.deepfake.html").read_text()
     assert f'class="verdict uncertain" id=verdict data-verdict="uncertain">{headline}<' in html
-    assert "known to miss: talking head" in html and "<h2>How to read this</h2>" in html
+    assert "<table id=coverage-table>" in html and "<td class=missed>missed (AUC &lt; 0.7)</td>" in html
+    assert "<h2>How to read this</h2>" in html and "class=caveat" not in html  # the caveat stands beside real only
     assert "where the RGB branch of the model looked" in html and "not proof" in html
     srt = (out / "clip.deepfake.srt").read_text()
     assert srt.count(f"video: {headline}") == len(report["result"]["suspicious_segments"]) >= 1
     index = json.loads((out / "scan-index.json").read_text())
     assert [(f["file"], f["verdict"], f["headline"]) for f in index["files"]] == [("clip.mp4", "uncertain", headline)]
     index_html = (out / "scan-index.html").read_text()
-    assert f"data-verdict='uncertain'>{headline}<" in index_html and "known to miss: talking head" in index_html
+    assert f'data-verdict="uncertain">{headline}<' in index_html and "<table id=coverage-table>" in index_html
 
     # --export-video without --scan implies the scan; the verdict is drawn on every frame in amber.
     exported = tmp_path / "annotated.mp4"
@@ -126,7 +132,8 @@ def test_every_output_says_uncertain_with_the_same_words(
         assert window.verdict_label.text() == window.final_summary["headline"] == headline
         qtbot.wait(800)  # playback goes on to the end; the final verdict stays
         assert window.verdict_label.text() == headline
-        assert COVERAGE in window.model_label.text() and "not calibrated" in window.model_label.text()
+        assert window.model_box.table.rows_text()[1:] == [row.cells() for row in coverage_table(METRICS)]
+        assert "not calibrated" in window.model_box.notes.text() and window.verdict_caveat.isHidden()
         shot = os.environ.get("VERDICT_WINDOW_PNG")  # to look at the window: VERDICT_WINDOW_PNG=/tmp/w.png
         if shot:
             window.grab().save(shot)

@@ -11,7 +11,7 @@ from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from realtime.colors import RED, score_color
 from realtime.frames import AnalyzedFrame
-from realtime.verdicts import Judgement, percent
+from realtime.verdicts import REAL, Judgement, percent
 from services.multistream.status import StreamFigures
 from ui.thumbnail import face_thumbnail
 from ui.widgets import FaceOverlay, VideoView, qcolor
@@ -19,6 +19,7 @@ from ui.widgets import FaceOverlay, VideoView, qcolor
 BORDER_PX = 4
 QUIET_BORDER = (60, 60, 60)
 TILE_BACKGROUND = (24, 24, 24)
+CAVEAT_STYLE = "color: #ffd180;"  # amber on the dark tile: read beside a green "Likely real"
 
 
 class ScoreBar(QWidget):
@@ -80,7 +81,9 @@ class StreamTile(QWidget):
 
     double_clicked = pyqtSignal(str)
 
-    def __init__(self, name: str, masked_source: str, threshold: float) -> None:
+    def __init__(self, name: str, masked_source: str, threshold: float, likely_real_caveat: str = "") -> None:
+        """``likely_real_caveat``: :func:`realtime.verdicts.likely_real_caveat` of the model, shown under the bar
+        once the stream ended with a ``Likely real`` verdict."""
         super().__init__()
         self.name = name
         self.threshold = threshold
@@ -98,6 +101,12 @@ class StreamTile(QWidget):
         self.bar = ScoreBar(threshold)
         self.figures = QLabel("-")
         self.figures.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caveat = QLabel(likely_real_caveat)
+        self.caveat.setWordWrap(True)
+        self.caveat.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caveat.setStyleSheet(CAVEAT_STYLE)
+        self.caveat.setTextInteractionFlags(Qt.NoTextInteraction)
+        self.caveat.hide()
         for label in (self.title, self.figures):
             label.setStyleSheet("color: white;")
             label.setTextInteractionFlags(Qt.NoTextInteraction)
@@ -107,6 +116,7 @@ class StreamTile(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.video, 1)
         layout.addWidget(self.bar)
+        layout.addWidget(self.caveat)
         layout.addWidget(self.figures)
 
     def sizeHint(self) -> QSize:
@@ -129,11 +139,14 @@ class StreamTile(QWidget):
         self.video.set_frame(analyzed.frame.image, overlays)
 
     def set_figures(self, figures: StreamFigures) -> None:
-        """Live figures; once the stream ended, its final video score and verdict stay on the bar."""
-        if self.ended and figures.judgement is not None:
-            self.bar.set_value(figures.video_p_fake, final_text(figures.judgement, figures.video_p_fake))
+        """Live figures; once the stream ended, its final video score and verdict stay on the bar, and under a
+        ``Likely real`` one the kinds of fakes the model is known to miss."""
+        final = figures.judgement if self.ended else None
+        if final is not None:
+            self.bar.set_value(figures.video_p_fake, final_text(final, figures.video_p_fake))
         else:
             self.bar.set_value(figures.max_p_fake)
+        self.caveat.setVisible(final is not None and final.verdict == REAL and bool(self.caveat.text()))
         self.figures.setText(figures_text(figures))
         self.figures.setToolTip(figures.judgement.headline if figures.judgement is not None else "")
 

@@ -23,6 +23,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from realtime.verdicts import likely_real_caveat
 from ui.grid import StreamTile
 from ui.grid_session import GridSession
 from ui.widgets import ThumbnailList
@@ -62,8 +63,9 @@ class GridWindow(QMainWindow):
         self.grid = QGridLayout(grid_widget)
         self.grid.setContentsMargins(4, 4, 4, 4)
         self.grid.setSpacing(4)
+        caveat = likely_real_caveat(self.session.engine.spec.metrics)
         for position, name in enumerate(names):
-            tile = StreamTile(name, self.session.masked_source(name), self.session.threshold(name))
+            tile = StreamTile(name, self.session.masked_source(name), self.session.threshold(name), caveat)
             tile.double_clicked.connect(self.toggle_focus)
             self.tiles[name] = tile
             self.grid.addWidget(tile, position // columns, position % columns)

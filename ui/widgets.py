@@ -164,10 +164,10 @@ class ScoreGauge(QWidget):
         self.threshold = threshold
         self.value: float | None = None
         self.caption = ""
-        self.setMinimumSize(180, 130)
+        self.setMinimumSize(150, 130)
 
     def sizeHint(self) -> QSize:
-        return QSize(220, 160)
+        return QSize(170, 160)
 
     def set_value(self, value: float | None, caption: str = "") -> None:
         if value != self.value or caption != self.caption:

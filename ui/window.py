@@ -16,11 +16,10 @@ from PyQt5.QtWidgets import (
     QAction,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -30,8 +29,9 @@ from realtime.colors import score_color, verdict_color
 from realtime.engine import Engine
 from realtime.frames import TrackedFace, Verdict
 from realtime.sources.base import SourceError
-from realtime.verdicts import UNCERTAIN, Judgement, calibration_line, coverage_line, threshold_text
+from realtime.verdicts import REAL, UNCERTAIN, Judgement
 from services.alerts import Alert, AlertCommands, AlertPolicy, AlertRule, alert_record, alert_text
+from ui.about import LikelyRealCaveat, ModelAbout
 from ui.recent import RecentSources, default_settings
 from ui.session import AnalysisSession
 from ui.source_dialog import SourceDialog
@@ -42,15 +42,9 @@ LIVE_TIMELINE_S = 60.0  # a live source's timeline shows the last minute
 PANEL_REFRESH_MS = 100  # timeline, playhead and stream gauge
 STATUS_REFRESH_MS = 1000
 MAX_ALERTS = 200  # alerts kept in the list; older ones scroll away
-SIDE_PANEL_PX = 300  # initial width of the gauges, alerts and model panel
-ABOUT_PANEL_PX = 190  # height of the "About this model" text (it scrolls when longer)
-
-
-def model_about_text(metrics: dict, trained: bool, threshold: float) -> str:
-    """The "About this model" panel: what it was tested on, whether p_fake is calibrated, what the threshold means."""
-    if not trained:
-        return "Untrained model: its scores are not verdicts."
-    return f"{coverage_line(metrics)}\n\n{calibration_line(metrics)}\n\nThreshold: {threshold_text(threshold)}."
+WINDOW_SIZE_PX = (1200, 760)  # initial width and height
+SIDE_PANEL_PX = 420  # initial width of the verdict, gauges, alerts and model panel
+ABOUT_PANEL_PX = 190  # height of the "About this model" panel (it scrolls when longer)
 
 
 def verdict_style(verdict: str | None) -> str:
@@ -117,7 +111,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self._build_side_panel())
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([900, SIDE_PANEL_PX])
+        splitter.setSizes([WINDOW_SIZE_PX[0] - SIDE_PANEL_PX, SIDE_PANEL_PX])
         self.setCentralWidget(splitter)
 
         toolbar = self.addToolBar("source")
@@ -131,7 +125,7 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label, 1)
-        self.resize(1200, 760)
+        self.resize(*WINDOW_SIZE_PX)
 
     def _build_player(self) -> QWidget:
         """The alert banner, the video, the transport controls and, below them, the timeline."""
@@ -184,28 +178,29 @@ class MainWindow(QMainWindow):
         self.verdict_label = QLabel()
         self.verdict_label.setWordWrap(True)
         self.verdict_label.setAlignment(Qt.AlignCenter)
+        spec = self.engine.spec
+        self.verdict_caveat = LikelyRealCaveat(spec.metrics)
         self._show_verdict(None)
-        self.model_box = QGroupBox("About this model")
-        self.model_label = QLabel(model_about_text(self.engine.spec.metrics, self.engine.spec.trained, threshold))
-        self.model_label.setWordWrap(True)
-        self.model_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.model_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        scroll = QScrollArea()  # the whole text, however narrow the panel: it scrolls rather than being cut
-        scroll.setWidget(self.model_label)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumHeight(ABOUT_PANEL_PX)
-        QVBoxLayout(self.model_box).addWidget(scroll)
+        self.model_box = ModelAbout(spec.metrics, spec.trained, threshold, ABOUT_PANEL_PX)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.verdict_label)
-        side_layout.addWidget(self.face_gauge)
-        side_layout.addWidget(self.stream_gauge)
+        side_layout.addWidget(self.verdict_caveat)
+        gauges = QHBoxLayout()  # side by side: the height below goes to the alerts and the model's table
+        gauges.addWidget(self.face_gauge)
+        gauges.addWidget(self.stream_gauge)
+        side_layout.addLayout(gauges)
         side_layout.addLayout(alert_form)
-        side_layout.addWidget(QLabel("Alerts"))
-        side_layout.addWidget(self.alert_list, 1)
-        side_layout.addWidget(self.model_box)
+        alerts = QWidget()
+        alerts_layout = QVBoxLayout(alerts)
+        alerts_layout.setContentsMargins(0, 0, 0, 0)
+        alerts_layout.addWidget(QLabel("Alerts"))
+        alerts_layout.addWidget(self.alert_list, 1)
+        lower = QSplitter(Qt.Vertical)  # the person chooses how much of the height the model's table gets
+        lower.setChildrenCollapsible(False)
+        lower.addWidget(alerts)
+        lower.addWidget(self.model_box)
+        side_layout.addWidget(lower, 1)
         return side
 
     # ---- sources ------------------------------------------------------------------------------
@@ -269,7 +264,9 @@ class MainWindow(QMainWindow):
         self.summary_ready.emit(self.final_summary)
 
     def _show_verdict(self, judgement: Judgement | None, final: bool = False) -> None:
-        """The verdict label: the source's verdict so far while it is analysed, the final one (kept) after."""
+        """The verdict label: the source's verdict so far while it is analysed, the final one (kept) after;
+        under a ``Likely real`` one, the kinds of fakes the model is known to miss."""
+        self.verdict_caveat.setVisible(judgement is not None and judgement.verdict == REAL)
         if judgement is None:
             self.verdict_label.setText("Verdict: waiting for a scored face…")
             self.verdict_label.setStyleSheet(verdict_style(None))

@@ -9,9 +9,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from realtime.verdicts import coverage_line
 from services.scan.atomic import write_text
-from services.scan.report_html import STYLE, VERDICT_CLASSES
+from services.scan.report_html import STYLE, coverage_html, verdict_html
 from services.scan.runner import FileOutcome
 
 INDEX_SCHEMA_NAME = "deepfake-analyzer/scan-index"
@@ -75,10 +74,7 @@ def index_html(index: dict[str, Any]) -> str:
             name=f"<a href='{escape(f['report_html'])}'>{escape(f['file'])}</a>"
             if f.get("report_html")
             else escape(f["file"]),
-            verdict=f"<span class='verdict {VERDICT_CLASSES.get(f.get('verdict'), 'other')}' "
-            f"data-verdict='{escape(f.get('verdict') or '')}'>{escape(f.get('headline') or '-')}</span>"
-            if f.get("verdict")
-            else "-",
+            verdict=verdict_html(f["verdict"], f.get("headline") or "-", index["model"]) if f.get("verdict") else "-",
             score="-" if f.get("video_p_fake") is None else f"{f['video_p_fake']:.3f}",
             peak="-" if f.get("max_p_fake") is None else f"{f['max_p_fake']:.3f}",
             segments=f.get("suspicious_segments", 0),
@@ -87,14 +83,13 @@ def index_html(index: dict[str, Any]) -> str:
         for f in rows
     )
     status = "complete" if index["complete"] else "incomplete: run the same command again to resume"
-    coverage = index["model"].get("coverage") or coverage_line({})
     return f"""<!DOCTYPE html>
 <html lang=en><head><meta charset=utf-8><title>Deepfake scan of {escape(index["root"])}</title>
 <style>{STYLE}</style></head><body>
 <h1>Deepfake scan of {escape(index["root"])}</h1>
 <p class=muted>{len(index["files"])} video(s), {status}; model {escape(index["model"]["source"])};
 generated {escape(index["generated_at"])}</p>
-<div class=coverage id=coverage><b>What this model was tested on:</b> {escape(coverage)}</div>
+{coverage_html(index["model"])}
 <table id=files>{HEADER}
 {body}</table>
 </body></html>

@@ -9,7 +9,20 @@ import base64
 from html import escape
 from typing import Any
 
-from realtime.verdicts import FAKE, REAL, UNCERTAIN, percent, threshold_text
+from realtime.verdicts import (
+    COVERAGE_CAPTION,
+    COVERAGE_HEADERS,
+    FAKE,
+    MISSED,
+    NO_EVALUATION,
+    REAL,
+    TOO_FEW_CLIPS,
+    UNCERTAIN,
+    CoverageRow,
+    kind_title,
+    percent,
+    threshold_text,
+)
 from services.scan.plot import timeline_png
 
 VERDICT_CLASSES = {REAL: "real", UNCERTAIN: "uncertain", FAKE: "fake"}  # badge colours: green, amber, red
@@ -26,6 +39,13 @@ h1 { font-size: 1.4em; margin-bottom: 4px; } h2 { font-size: 1.15em; margin-top:
 .fake { background: #c62828; } .real { background: #2e7d32; } .uncertain { background: #b26a00; }
 .other { background: #757575; }
 .coverage { background: #eef3fb; border-left: 4px solid #4a78c2; padding: 8px 12px; margin: 12px 0; }
+.coverage table { margin: 6px 0; background: #fff; font-size: 0.92em; }
+.coverage td, .coverage th { padding: 2px 10px; }
+.coverage tr.group th { background: #e4eaf4; font-weight: 600; font-size: 0.95em; }
+.coverage p { margin: 4px 0 0; } td.missed { color: #c62828; font-weight: 600; } td.few { color: #8a5300; }
+.verdict-line { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; margin: 14px 0 6px; }
+.caveat { background: #fff3cd; border-left: 4px solid #b26a00; padding: 5px 10px; max-width: 720px; }
+td .caveat { display: block; margin-top: 4px; font-size: 0.85em; max-width: 420px; }
 .howto li { margin-bottom: 6px; }
 .warning { background: #fff3cd; border: 1px solid #e0c060; padding: 8px 12px; margin: 12px 0; }
 table { border-collapse: collapse; margin-top: 8px; } td, th { border: 1px solid #ccc; padding: 4px 10px; }
@@ -33,6 +53,48 @@ th { background: #f2f2f2; text-align: left; } td.num { text-align: right; font-v
 .faces { display: flex; flex-wrap: wrap; gap: 16px; } .face { border: 1px solid #ccc; padding: 8px; }
 .face img { width: 160px; height: 160px; image-rendering: auto; } .muted { color: #666; font-size: 0.9em; }
 """
+
+
+def coverage_html(model: dict[str, Any]) -> str:
+    """The "What this model was tested on" box: the coverage table and what its figures mean (or that the model
+    carries no evaluation), then whether p_fake is calibrated; ``model`` is a report's ``model`` section."""
+    rows = [CoverageRow.from_dict(row) for row in model["coverage_table"]]
+    if rows:
+        header = "".join(f"<th>{escape(title)}</th>" for title in COVERAGE_HEADERS)
+        body, kind = "", None
+        for row in rows:
+            if row.kind != kind:
+                kind = row.kind
+                body += f"<tr class=group><th colspan={len(COVERAGE_HEADERS)}>{escape(kind_title(kind))}</th></tr>"
+            body += _coverage_row(row)
+        table = f"<table id=coverage-table><tr>{header}</tr>{body}</table>"
+        tested = f"{table}<p class=muted>{escape(COVERAGE_CAPTION)}</p>"
+    else:
+        tested = f"<p>{escape(NO_EVALUATION)}</p>"
+    return (
+        f"<div class=coverage id=coverage><b>What this model was tested on</b>{tested}"
+        f"<p>{escape(model['calibration'])}</p></div>"
+    )
+
+
+def _coverage_row(row: CoverageRow) -> str:
+    family, tested, auc, status = row.cells()
+    status_class = {MISSED: " class=missed", TOO_FEW_CLIPS: " class=few"}.get(row.status, "")
+    return (
+        f"<tr><td>{escape(family)}</td><td class=num>{escape(tested)}</td><td class=num>{escape(auc)}</td>"
+        f"<td{status_class}>{escape(status)}</td></tr>"
+    )
+
+
+def verdict_html(verdict: str, headline: str, model: dict[str, Any], element_id: str | None = None) -> str:
+    """The verdict badge and, right beside a ``Likely real`` one, the model's :func:`likely_real_caveat`
+    (the kinds of fakes it is known to miss)."""
+    css_class = VERDICT_CLASSES.get(verdict, "other")
+    ids = ("", "") if element_id is None else (f" id={element_id}", f" id={element_id}-caveat")
+    badge = f'<span class="verdict {css_class}"{ids[0]} data-verdict="{escape(verdict)}">{escape(headline)}</span>'
+    if verdict != REAL:
+        return badge
+    return f"{badge}<span class=caveat{ids[1]}>{escape(model['likely_real_caveat'])}</span>"
 
 
 def timestamp(seconds: float) -> str:
@@ -90,8 +152,10 @@ def _how_to_read(report: dict[str, Any]) -> str:
         "<i>Uncertain</i> when some windows did (the suspicious segments) but the video score did not; "
         "<i>Likely fake</i> when the video score did.",
         f"<b>The heatmaps</b>: {HEATMAP_TEXT}",
-        f"<b>What the model can see</b>: {escape(model['coverage'])} A kind of fake it was never tested on can "
-        "score low: <i>Likely real</i> means the model found nothing it knows, not that the video is authentic.",
+        "<b>What the model can see</b>: the kinds of fakes in <a href='#coverage'>the table at the top</a>, each "
+        "with how well the model told them from real clips. A kind it is known to miss, or was never tested on, "
+        "can score low: <i>Likely real</i> means the model found nothing it knows, not that the video is authentic; "
+        "that is why the kinds it misses are named beside every <i>Likely real</i>.",
     )
     entries = "".join(f"<li>{item}</li>" for item in items)
     return f"<h2>How to read this</h2>\n<ul class=howto id=how-to-read>{entries}</ul>"
@@ -115,8 +179,6 @@ def _tracks_table(report: dict[str, Any]) -> str:
 def report_html(report: dict[str, Any], companions: dict[str, str]) -> str:
     """The HTML text; ``companions`` maps a label (CSV, SRT, JSON) to a file name next to the report."""
     file, model, result, settings = report["file"], report["model"], report["result"], report["settings"]
-    verdict = result["verdict"]
-    css_class = VERDICT_CLASSES.get(verdict, "other")
     score = "no score" if result["video_p_fake"] is None else f"video score {percent(result['video_p_fake'])}"
     plot = base64.b64encode(timeline_png(report)).decode("ascii")
     notes = []
@@ -144,11 +206,10 @@ def report_html(report: dict[str, Any], companions: dict[str, str]) -> str:
 <style>{STYLE}</style></head><body>
 <h1>{escape(file["name"])}</h1>
 <p class=muted>{escape(facts)}<br>sha256 {file["sha256"]}</p>
-<p><span class="verdict {css_class}" id=verdict data-verdict="{escape(verdict)}">{escape(result["headline"])}</span>
- &nbsp; {score}; {escape(threshold_text(result["threshold"]))}; {result["faces_seen"]} face(s),
+<div class=verdict-line>{verdict_html(result["verdict"], result["headline"], model, "verdict")}</div>
+<p>{score}; {escape(threshold_text(result["threshold"]))}; {result["faces_seen"]} face(s),
  {segment_count} suspicious segment(s)</p>
-<div class=coverage id=coverage><b>What this model was tested on:</b> {escape(model["coverage"])}
- {escape(model["calibration"])}</div>
+{coverage_html(model)}
 {"".join(notes)}
 <h2>Timeline</h2>
 <img id=timeline alt='p_fake over time per face' src='data:image/png;base64,{plot}'>

@@ -17,7 +17,7 @@ from models.spec import ModelSpec
 from realtime.config import EngineConfig
 from realtime.inference import ScoringSettings
 from realtime.output import UNTRAINED_WARNING
-from realtime.verdicts import calibration_line, coverage_line, evaluated, is_calibrated, rounded
+from realtime.verdicts import coverage_record, rounded
 from services.scan.explain import Explanation
 from services.scan.images import heatmap_overlay, png_base64
 from services.scan.media import MediaInfo
@@ -53,10 +53,7 @@ class ModelIdentity:
             "temperature": self.spec.temperature,
             "trained": self.spec.trained,
             "training_data": self.spec.training_data,
-            "evaluated": evaluated(self.spec.metrics),
-            "coverage": coverage_line(self.spec.metrics),
-            "calibrated": is_calibrated(self.spec.metrics),
-            "calibration": calibration_line(self.spec.metrics),
+            **coverage_record(self.spec.metrics),
         }
 
 

@@ -7,13 +7,19 @@ import pytest
 from realtime.frames import Verdict
 from realtime.summary import VerdictSummary
 from realtime.verdicts import (
+    COVERAGE_HEADERS,
+    CoverageRow,
     calibration_line,
     coverage_line,
+    coverage_record,
+    coverage_table,
     evaluated,
     headline,
     is_calibrated,
     judge,
+    kind_title,
     known_misses,
+    likely_real_caveat,
     percent,
     rounded,
     threshold_text,
@@ -141,3 +147,64 @@ def test_calibrated_only_where_the_measured_ece_supports_it():
     good = {"evaluation": {"families": [{**row, "ece": 0.03} for row in EVALUATION["evaluation"]["families"]]}}
     assert is_calibrated(good) is True and calibration_line(good).startswith("p_fake is calibrated")
     assert is_calibrated({}) is None and calibration_line({}).startswith("Calibration not measured")
+
+
+def test_the_coverage_table_has_one_row_per_kind_with_fakes_auc_and_whether_it_is_missed():
+    table = coverage_table(EVALUATION)
+    assert COVERAGE_HEADERS == ("kind of fake", "fakes", "video AUC (95% CI)", "result")
+    assert [(kind_title(row.kind), row.cells()) for row in table] == [
+        ("Fakes from the data set", ("face swap", "13", "0.91 (0.81–0.97)", "detected")),
+        ("Fakes from the data set", ("lip sync", "3", "0.62 (0.41–0.80)", "missed (AUC < 0.7)")),
+        ("Fakes of kinds it was never trained on", ("reenactment", "2", "0.81 (0.45–1.00)", "too few clips to tell")),
+        ("Synthetic fakes, made from real test clips", ("self blend", "28", "0.95 (0.90–0.99)", "detected")),
+    ]
+    assert table[1].to_dict() == {
+        "family": "lip sync",
+        "kind": "provided",
+        "fakes": 3,
+        "video_auc": 0.62,
+        "video_auc_ci95": [0.41, 0.8],
+        "status": "missed (AUC < 0.7)",
+    }
+    assert [CoverageRow.from_dict(row.to_dict()).cells() for row in table] == [row.cells() for row in table]
+    without_ci = {"evaluation": {"families": [{"family": "roop", "video_auc": 0.9, "clips": 4}]}}
+    assert [row.cells() for row in coverage_table(without_ci)] == [("roop", "4", "0.90", "too few clips to tell")]
+    assert coverage_table({}) == []
+
+
+def test_the_sentence_beside_likely_real_names_what_the_model_misses_and_no_more():
+    assert likely_real_caveat(EVALUATION) == (
+        "Known to miss: lip sync (video AUC < 0.7 on held-out clips), so a fake of this kind can be rated "
+        "Likely real. Too few clips to tell: reenactment."
+    )
+    families = EVALUATION["evaluation"]["families"]
+    synthetic = [{**row, "video_auc": 0.6} if row["family"] == "self_blend" else row for row in families] + [
+        {"family": "flicker", "kind": "synthetic", "video_auc": 0.8, "video_auc_ci95": [0.7, 0.9], "clips": 28}
+    ]
+    assert likely_real_caveat({"evaluation": {"families": synthetic}}) == (
+        "Known to miss: lip sync and 1 of the 2 synthetic kinds (video AUC < 0.7 on held-out clips), so a fake of "
+        "these kinds can be rated Likely real. Too few clips to tell: reenactment."
+    )
+    none_missed = {"evaluation": {"families": families[:1]}}
+    assert likely_real_caveat(none_missed) == (
+        "Not known to miss any kind of fake it was tested on; an untested kind can be rated Likely real."
+    )
+    assert likely_real_caveat({}) == "This model carries no evaluation: nothing says which kinds of fakes it misses."
+
+
+def test_the_json_outputs_carry_the_table_the_misses_and_the_sentence():
+    record = coverage_record(EVALUATION)
+    assert list(record) == [
+        "evaluated",
+        "coverage_table",
+        "known_misses",
+        "coverage",
+        "likely_real_caveat",
+        "calibrated",
+        "calibration",
+    ]
+    assert record["coverage_table"] == [row.to_dict() for row in coverage_table(EVALUATION)]
+    assert record["known_misses"] == ["lip sync"] and record["likely_real_caveat"] == likely_real_caveat(EVALUATION)
+    assert record["coverage"] == coverage_line(EVALUATION) and record["evaluated"] == evaluated(EVALUATION)
+    empty = coverage_record({})
+    assert (empty["coverage_table"], empty["known_misses"], empty["calibrated"]) == ([], [], None)
