@@ -1,7 +1,7 @@
 """Heatmaps of a finished scan: the explainer of the detector's architecture over its most suspicious windows.
 
 Each architecture names its explainer here (CNN detectors: Grad-CAM at the backbone's last
-convolution); an architecture without one gets
+convolution; the CLIP ViT-B/16 probe: token gradients); an architecture without one gets
 :class:`NoExplainer`, and its reports carry no heatmaps rather than a map of the wrong layer.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from models.clip_detector import PROBE
 from models.legacy import ARCHITECTURE as LEGACY
 from models.native import ARCHITECTURE as NATIVE
 from models.spec import ModelSpec
@@ -27,6 +28,7 @@ from services.scan.explain import (
 )
 from services.scan.gradcam import Embed, GradCam
 from services.scan.scan import ScanResult
+from services.scan.token_relevance import TokenRelevance
 
 ExplainerFactory = Callable[[nn.Module, ModelSpec, torch.device, Embed | None], Explainer]
 
@@ -35,10 +37,16 @@ class NoExplainer(ValueError):
     """The detector's architecture has no explainer; one line."""
 
 
+def _token_relevance(model: nn.Module, spec: ModelSpec, device: torch.device, embed: Embed | None) -> Explainer:
+    del embed  # one crop per window goes through the tower with gradients: nothing to embed without them
+    return TokenRelevance(model, spec, device)
+
+
 EXPLAINERS: dict[str, ExplainerFactory] = {
     "cnn_lstm": GradCam,
     LEGACY: GradCam,
     NATIVE: GradCam,
+    PROBE: _token_relevance,
 }
 
 
