@@ -16,7 +16,7 @@ so the tokens after block 12 themselves have no gradient (they add nothing, at n
 the last few streams catches evidence that reaches the CLS token before the last block too.
 
 Cost: the forward of blocks 1-7 runs without a graph, the backward crosses the last five blocks only:
-about 1.5x a plain forward of one crop (0.4 s on 2 CPU cores), one crop per explained window. The
+about 1.3x a plain forward of one crop (0.32 s on 2 CPU cores), one crop per explained window. The
 probe's head is the mean of per-crop logits, so the window's other crops change the gradient of one
 crop by nothing but a constant factor (heatmaps are normalised): they are neither decoded nor embedded.
 """
