@@ -110,7 +110,7 @@ def test_a_local_change_the_head_is_aligned_with_lights_up(probe, face_crop, cha
     explainer = explainer_for(probe, PROBE_SPEC, CPU)
     heat = explainer([FaceImages(face_crop), FaceImages(changed)], explained=(1,))
     assert isinstance(explainer, TokenRelevance) and explainer.method == "token-gradient"
-    assert heat.shape == (1, 224, 224) and heat.dtype == np.float32 and heat.min() >= 0.0 and heat.max() == 1.0
+    assert heat.shape == (1, 224, 224) and heat.dtype == np.float32 and heat.min() >= 0.0 and 0.9 < heat.max() <= 1.0
     inside = np.zeros((224, 224), bool)
     inside[row : row + 48, col : col + (48 if change == "pasted" else 64)] = True
     assert inside.flat[heat[0].argmax()]
@@ -210,4 +210,4 @@ def test_a_vit_scan_decodes_and_explains_only_the_last_crop_of_each_window(probe
     assert decoded == [{44: [boxes[44]]}]
     assert explanation.frame_index == 44 and explanation.box == boxes[44] and explanation.method == "token-gradient"
     assert explanation.crop.shape == (224, 224, 3) and explanation.heatmap.shape == (224, 224)
-    assert explanation.heatmap.dtype == np.float32 and explanation.heatmap.max() == 1.0
+    assert explanation.heatmap.dtype == np.float32 and 0.9 < explanation.heatmap.max() <= 1.0
