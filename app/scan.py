@@ -30,7 +30,7 @@ from services.scan.files import VIDEO_SUFFIXES, is_video_file
 if TYPE_CHECKING:
     from services.scan.runner import Scanner
 
-DEFAULT_EXPLANATIONS = 4  # Grad-CAM heatmaps per report
+DEFAULT_EXPLANATIONS = 4  # heatmaps per report
 
 
 class ScanUsageError(Exception):
@@ -59,7 +59,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         default=DEFAULT_EXPLANATIONS,
         metavar="N",
-        help=f"Grad-CAM heatmaps for the N most suspicious windows (default {DEFAULT_EXPLANATIONS}; 0: none)",
+        help=f"heatmaps for the N most suspicious windows (default {DEFAULT_EXPLANATIONS}; 0: none)",
     )
     group.add_argument("--rescan", action="store_true", help="scan again even where a matching report exists")
 

@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--model", type=Path, help="checkpoint (default: the shipped detector)")
     parser.add_argument("--ray-threads", type=int, default=1, help="CPUs (and inference threads) per Ray task")
-    parser.add_argument("--explain", type=int, default=4, help="Grad-CAM heatmaps per report (scan default: 4)")
+    parser.add_argument("--explain", type=int, default=4, help="heatmaps per report (scan default: 4)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import ray

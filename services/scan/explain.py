@@ -1,13 +1,19 @@
-"""Which faces a scan explains and the crops it cuts for them (no torch): the Grad-CAM itself is in
-``services.scan.gradcam``, loaded only where torch is installed.
+"""Which faces a scan explains, the crops it cuts for them and what an explainer offers (no torch).
+
+The explainers themselves (Grad-CAM for CNN detectors in ``services.scan.gradcam``, token gradients
+for ViT detectors in ``services.scan.token_relevance``) and the table that picks one by architecture
+(``services.scan.heatmaps``) need torch and are loaded only where it is installed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import av
+import cv2
 import numpy as np
 
 from common.decode import decoded_frames, upright_rgb
@@ -27,6 +33,27 @@ class Explanation:
     box: Bounds  # face box in that frame
     crop: np.ndarray  # S x S x 3 uint8 RGB, as the model saw it
     heatmap: np.ndarray  # S x S float32 in 0-1
+    method: str = "grad-cam"  # the explainer's name (Explainer.method)
+
+
+class Explainer(Protocol):
+    """Heatmaps of a detector: where in a window's crops the evidence for its fake score sits."""
+
+    method: str  # what reports call it: "grad-cam", "token-gradient"
+    whole_window: bool  # False: a crop's heatmap does not depend on the window's other crops (they need no decode)
+
+    def __call__(self, faces: list[FaceImages], explained: Sequence[int] = (-1,)) -> np.ndarray:
+        """Heatmaps (len(explained), S, S) in 0-1 of the crops of one window at positions ``explained``
+        (default: the last), on one scale within a call."""
+        ...
+
+
+def scaled_heatmaps(maps: np.ndarray, size: int) -> np.ndarray:
+    """(N, h, w) non-negative relevance grids -> (N, size, size) float32 in 0-1: divided by the largest value of
+    all N (heatmaps of one call compare), upsampled bicubically to the crop."""
+    maps = maps / max(float(maps.max()), 1e-12)
+    resized = [cv2.resize(m.astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC) for m in maps]
+    return np.stack(resized).clip(0.0, 1.0)
 
 
 def pick_windows(verdicts: list[Verdict], count: int) -> list[Verdict]:

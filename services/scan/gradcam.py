@@ -2,18 +2,17 @@
 
 The gradient of the window's logit (LSTM head over all crops of the window) flows back to the
 backbone's last convolution of every crop; channels are weighted by their mean gradient and the
-positive part of the weighted sum, upsampled to the crop, is the heatmap. Works for any detector
-of the registry (it looks for the backbone's last ``Conv2d``); the Qt app can call
-:class:`GradCam` with the crops of any window it shows.
+positive part of the weighted sum, upsampled to the crop, is the heatmap. It serves the CNN detectors
+of the registry (``services.scan.heatmaps`` picks it by architecture: it looks for the backbone's last
+``Conv2d``, which a ViT has only in its patch embedding); the Qt app can call :class:`GradCam` with the
+crops of any window it shows.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -21,8 +20,9 @@ from torch import nn
 from faces.crops import FaceImages
 from models.preprocess import canvas_input, crop_input
 from models.spec import ModelSpec
-from services.scan.explain import Bounds, Explanation, pick_windows, read_crops, read_crops_seeking, window_boxes
-from services.scan.scan import ScanResult
+from services.scan.explain import scaled_heatmaps
+
+Embed = Callable[[list[np.ndarray], list[np.ndarray] | None], np.ndarray]  # the engine's scorer.embed
 
 
 def last_conv(model: nn.Module) -> nn.Conv2d:
@@ -42,13 +42,10 @@ class GradCam:
     window under ``no_grad``, so memory stays that of a few crops whatever the window length.
     """
 
-    def __init__(
-        self,
-        model: nn.Module,
-        spec: ModelSpec,
-        device: torch.device,
-        embed: Callable[[list[np.ndarray], list[np.ndarray] | None], np.ndarray] | None = None,
-    ) -> None:
+    method = "grad-cam"
+    whole_window = True  # the LSTM head reads every crop of the window
+
+    def __init__(self, model: nn.Module, spec: ModelSpec, device: torch.device, embed: Embed | None = None) -> None:
         """``embed`` (e.g. the engine's scorer, ONNX Runtime on CPU) computes the features of the crops that
         need no gradient; default: the model itself."""
         self.model = copy.deepcopy(model).float().to(device).eval()
@@ -92,40 +89,4 @@ class GradCam:
         activation = captured[0].detach()
         weights = gradient.mean(dim=(2, 3), keepdim=True)
         cam = torch.relu((weights * activation).sum(dim=1)).cpu().numpy()
-        cam /= max(float(cam.max()), 1e-12)
-        size = self.spec.input_size
-        return np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_CUBIC) for c in cam]).clip(0.0, 1.0)
-
-
-def explain(
-    path: Path,
-    result: ScanResult,
-    model: nn.Module,
-    spec: ModelSpec,
-    device: torch.device,
-    count: int,
-    embed: Callable[[list[np.ndarray], list[np.ndarray] | None], np.ndarray] | None = None,
-) -> list[Explanation]:
-    """Grad-CAM of the ``count`` most suspicious windows of a finished scan (decoding only around those
-    windows where the file has timestamps; ``embed`` as in :class:`GradCam`)."""
-    chosen = [(v, window_boxes(result, v)) for v in pick_windows(result.verdicts, count)]
-    chosen = [(v, boxes) for v, boxes in chosen if boxes]
-    if not chosen:
-        return []
-    wanted: dict[int, list[Bounds]] = {}
-    for _, boxes in chosen:
-        for index, box in boxes:
-            wanted.setdefault(index, []).append(box)
-    crops = None
-    if result.first_pts_s is not None:
-        times = {frame.index: frame.pts_s for frame in result.frames if frame.index in wanted}
-        crops = read_crops_seeking(path, wanted, times, result.first_pts_s, spec)
-    if crops is None:
-        crops = read_crops(path, wanted, spec)
-    cam = GradCam(model, spec, device, embed)
-    explanations = []
-    for verdict, boxes in chosen:
-        window = [crops[item] for item in boxes]
-        index, box = boxes[-1]
-        explanations.append(Explanation(verdict, index, box, window[-1].crop, cam(window)[0].astype(np.float32)))
-    return explanations
+        return scaled_heatmaps(cam, self.spec.input_size)

@@ -1,6 +1,6 @@
 """The Ray task of ``--scan --backend ray``: one video file through the same Scanner as a local scan.
 
-A worker process builds its scanner (model on its device, scorer, Grad-CAM) for the first file it
+A worker process builds its scanner (model on its device, scorer, heatmap explainer) for the first file it
 gets and keeps it for the next files of the same scan, so a checkpoint is loaded once per worker
 process, not once per file. The task writes nothing: it returns the rendered report files, and the
 driver writes them where a local scan would, so workers need no access to the report folder. The

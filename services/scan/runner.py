@@ -16,7 +16,7 @@ from typing import Any
 
 from realtime.engine import Engine
 from realtime.sources.base import SourceError
-from services.scan.explain import Explanation
+from services.scan.explain import Explainer, Explanation
 from services.scan.media import MediaInfo, probe
 from services.scan.progress import ProgressBar
 from services.scan.report_json import ModelIdentity, build_report, reusable, scan_settings
@@ -68,6 +68,7 @@ class Scanner:
         self.stop_event = threading.Event()
         self._current: FileScan | None = None
         self._said_no_heatmaps = False
+        self._heatmap_explainer: Explainer | None = None
 
     @property
     def stopped(self) -> bool:
@@ -111,23 +112,42 @@ class Scanner:
         return FileOutcome(video, paths, status, report, result, result.error)
 
     def _explain(self, video: Path, result: ScanResult) -> list[Explanation]:
-        """Grad-CAM heatmaps of the most suspicious windows; none (said once on stderr) without torch."""
-        detector = self.engine.torch_model()
-        if detector is None:
-            if not self._said_no_heatmaps:
-                print("warning: heatmaps need torch (full install); reports have none", file=sys.stderr)
-                self._said_no_heatmaps = True
+        """Heatmaps of the most suspicious windows; none (said once on stderr) without torch or an explainer
+        for the model's architecture."""
+        explainer = self._explainer()
+        if explainer is None:
             return []
         import torch
 
-        from services.scan.gradcam import explain
+        from services.scan.heatmaps import explain
 
         # The engine's thread count, wherever the scan runs (a Ray worker defaults to one): float sums
         # of another thread count round differently, and the same file would get other heatmaps.
         torch.set_num_threads(self.engine.threads)
-        device = torch.device(self.engine.device)
-        scorer = self.engine.scorer
-        return explain(video, result, detector.model, self.engine.spec, device, self.explanations, scorer.embed)
+        return explain(video, result, explainer, self.engine.spec, self.explanations)
+
+    def _explainer(self) -> Explainer | None:
+        """The model's explainer, built at the first explained file (it copies the model in float32)."""
+        if self._heatmap_explainer is None and not self._said_no_heatmaps:
+            detector = self.engine.torch_model()
+            if detector is None:
+                self._no_heatmaps("heatmaps need torch (full install)")
+                return None
+            import torch
+
+            from services.scan.heatmaps import NoExplainer, explainer_for
+
+            device = torch.device(self.engine.device)
+            spec, embed = self.engine.spec, self.engine.scorer.embed
+            try:
+                self._heatmap_explainer = explainer_for(detector.model, spec, device, embed)
+            except NoExplainer as exc:
+                self._no_heatmaps(str(exc))
+        return self._heatmap_explainer
+
+    def _no_heatmaps(self, reason: str) -> None:
+        print(f"warning: {reason}; reports have none", file=sys.stderr)
+        self._said_no_heatmaps = True
 
     def _run(self, video: Path, media: MediaInfo, label: str) -> ScanResult:
         file_scan = FileScan(video, self.engine, on_progress=self.progress.update)

@@ -106,3 +106,23 @@ def test_seeking_reader_cuts_the_same_crops_as_decoding_from_the_start(one_face_
     half_frame_off = {index: t + 0.02 for index, t in times.items()}
     assert read_crops_seeking(one_face_clip, wanted, half_frame_off, first_pts_s, spec) is None
     assert contiguous_runs([1, 2, 3, 50, 51]) == [[1, 2, 3], [50, 51]]
+
+
+def test_a_model_without_an_explainer_gets_reports_without_heatmaps_and_one_warning(
+    one_face_clip: Path, small_checkpoint: Path, tmp_path: Path, monkeypatch, capsys
+):
+    from services.scan import heatmaps
+    from services.scan.reports import report_paths
+    from tests.services.scan.scanning import make_scanner
+
+    monkeypatch.delitem(heatmaps.EXPLAINERS, "cnn_lstm")
+    scanner = make_scanner(small_checkpoint, stride=2)
+    for _ in range(2):
+        outcome = scanner.scan(one_face_clip, report_paths(one_face_clip, tmp_path), write=lambda *_: None)
+        assert outcome.status == "scanned" and outcome.report["explanations"] == [] and outcome.result.verdicts
+        scanner.rescan = True
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "heatmaps" in line]
+    assert warnings == [
+        "warning: no heatmaps for architecture 'cnn_lstm' (explained: legacy_resnext_lstm, "
+        "cnn_npr_lstm, clip_vit_b16_probe); reports have none"
+    ]
