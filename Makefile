@@ -2,24 +2,32 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 APT_PACKAGES := $(shell grep -v '^\#' .ci/apt-packages.txt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps demo test lint bench train
+.PHONY: setup runtime system-deps demo test lint bench train train-probe
 
-# Python packages into a virtualenv; face_recognition's pins go in without their deps
-# (dlib-bin provides dlib prebuilt; see requirements-nodeps.txt).
+# Python packages into a virtualenv, in two steps: what analysis needs (requirements-runtime.txt: no torch,
+# about 1.5 GB with the CLIP weights), then the rest of the full install (requirements.txt: torch, Ray,
+# test tools). The pins that go in without their deps come with their sha256 (requirements-nodeps.txt).
 # PIP_QUIET is empty for `make demo`, so a first run shows pip's progress instead of minutes of silence.
 PIP_QUIET ?= -q
-$(STAMP): requirements.txt requirements-nodeps.txt
-	@echo "installing the Python packages into $(VENV) (torch is a large download: a few minutes on a first run)"
+$(RUNTIME_STAMP): requirements-runtime.txt requirements-nodeps.txt
+	@echo "installing what analysis needs into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check -r requirements-runtime.txt
+	$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check --no-deps --require-hashes -r requirements-nodeps.txt
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP) requirements.txt
+	@echo "installing the full set into $(VENV) (torch is a large download: a few minutes on a first run)"
 	$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
+runtime: $(RUNTIME_STAMP)
 
 # Debian packages the tests use: GStreamer's RTSP server (loopback streams) and Xvfb.
 system-deps:
@@ -29,7 +37,7 @@ system-deps:
 	fi
 
 demo: PIP_QUIET =
-demo: setup
+demo: runtime
 	$(PY) run_live.py
 
 # Style, then the import rules of docs/ARCHITECTURE.md (.importlinter: layers, no cycles, Qt only in ui/).
@@ -70,3 +78,12 @@ train: setup
 	$(PY) -m models.train --cache $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
 	$(PY) -m models.evaluate --cache $(CACHE) --model $(CHECKPOINT) --store
 	$(PY) -m models.onnx_export $(CHECKPOINT)
+
+# The default CLIP detector (issue "foundation features"): the crop cache (kept between runs), the clean CLIP
+# features of up to 8 crops per clip (kept; ~15 min on 2 quiet cores the first time), then the probe fitted,
+# calibrated on validation clips and evaluated on the test split in seconds, into $(PROBE).
+PROBE ?= out/clip_probe.pt
+train-probe: setup
+	$(PY) -m models.data.prepare --out $(CACHE)
+	$(PY) -m training.clean_features --crops $(CACHE)
+	$(PY) -m training.probe --crops $(CACHE) --out $(PROBE)

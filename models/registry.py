@@ -36,15 +36,17 @@ def load_model(path: Path) -> LoadedModel:
     model = build_model(spec, pretrained_backbone=False)
     reference = model.state_dict()
     state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
+    # Weights the architecture takes from an installed package were built in; everything else must be here.
     external = external_prefixes(spec.architecture)
-    if external:
-        # The weights the architecture takes from an installed package were built in; the rest must all be here.
-        state = {k: v for k, v in reference.items() if k.startswith(external)} | state
     try:
-        model.load_state_dict(state)
+        result = model.load_state_dict(state, strict=not external)
     except RuntimeError as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise CheckpointError(f"checkpoint {path} does not fit its declared architecture: {first_line}") from None
+    missing = [key for key in result.missing_keys if not key.startswith(external)] if external else []
+    if missing or (external and result.unexpected_keys):
+        wrong = (missing or result.unexpected_keys)[0]
+        raise CheckpointError(f"checkpoint {path} does not fit its declared architecture: {wrong}")
     return LoadedModel(model.eval(), spec, str(path), Path(path), file_sha256(path))
 
 

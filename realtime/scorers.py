@@ -60,9 +60,11 @@ class OnnxScorer:
         self.wants_canvas = detector.wants_canvas
         self._embed = onnx_session(detector.embed_model(), threads)
         self._head = onnx_session(detector.head_model, threads)
+        # A CNN export names its input "crops", the CLIP tower's graph "pixel_values": feed what the file asks for.
+        self._crop_input = self._embed.get_inputs()[0].name
 
     def embed(self, crops: Sequence[np.ndarray], canvases: Sequence[np.ndarray] | None = None) -> np.ndarray:
-        feeds = {"crops": crop_input(crops, self.spec.mean, self.spec.std)}
+        feeds = {self._crop_input: crop_input(crops, self.spec.mean, self.spec.std)}
         if self.wants_canvas:
             if canvases is None:
                 raise ValueError("this model reads a native canvas with every crop")

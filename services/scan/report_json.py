@@ -151,7 +151,7 @@ def build_report(
         "tracks": tracks,
         "explanations": [
             {
-                "method": "grad-cam",
+                "method": e.method,
                 "track_id": e.verdict.track_id,
                 "first_frame": e.verdict.first_frame,
                 "last_frame": e.verdict.last_frame,
