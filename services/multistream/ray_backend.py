@@ -21,6 +21,7 @@ from common.errors import first_line
 from realtime.config import EngineConfig
 from realtime.engine import Detector, resolve_settings
 from realtime.pipeline import StreamStats
+from realtime.sinks import report_sink_failure
 from services.multistream.config import StreamSettings
 from services.multistream.ray_actors import (
     MAX_IN_FLIGHT,
@@ -90,6 +91,7 @@ class RayStreams:
         self._stop_requested = threading.Event()
         self._readers = [threading.Thread(target=self._read_events, args=(a,), daemon=True) for a in self.inference]
         self.error: str | None = None
+        self._sink_error: str | None = None
 
     def start(self) -> None:
         for reader in self._readers:
@@ -111,7 +113,7 @@ class RayStreams:
                     for name in over:
                         inference.abandon.remote(name)
                 for ref in events:
-                    self._deliver(ray.get(ref))
+                    self._deliver_safely(ray.get(ref))
                 return
             except RayActorError as exc:
                 error = f"inference actor died: {first_line(exc)}"
@@ -126,6 +128,16 @@ class RayStreams:
             ray.kill(inference, no_restart=True)  # its streams' calls fail instead of waiting for ever
             return False
         return True
+
+    def _deliver_safely(self, events: list) -> None:
+        """Delivers events; a sink's bug is reported once and the reader goes on draining the actor's events
+        (stopping would leave the inference actor blocked on its full event queue)."""
+        try:
+            self._deliver(events)
+        except Exception as exc:  # the sinks' bug, not the stream's
+            if self._sink_error is None:
+                self._sink_error = f"{type(exc).__name__}: {first_line(exc)}"
+                report_sink_failure("stream outputs", self._sink_error)
 
     def _deliver(self, events: list) -> None:
         for event in events:

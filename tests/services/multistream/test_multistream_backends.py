@@ -236,9 +236,9 @@ def test_a_stream_actor_reconnects_its_camera_and_its_statuses_reach_the_driver(
             super().verdict(verdict)
             (scored_again if reconnected.is_set() else scored).set()
 
-        def status(self, name, record):
-            super().status(name, record)
-            {"reconnecting": reconnecting, "reconnected": reconnected}.get(record["event"], threading.Event()).set()
+        def status(self, name, status):
+            super().status(name, status)
+            {"reconnecting": reconnecting, "reconnected": reconnected}.get(status.event, threading.Event()).set()
 
     sinks = Sinks(streams, load_model(small_checkpoint))
     # Four attempts (0.5 + 1 + 2 + 4 s apart): time enough for the server to come back.
