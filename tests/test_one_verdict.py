@@ -95,7 +95,7 @@ def test_every_output_says_uncertain_with_the_same_words(
     assert f'class="verdict uncertain" id=verdict data-verdict="uncertain">{headline}<' in html
     assert "<table id=coverage-table>" in html and "<td class=missed>missed (AUC &lt; 0.7)</td>" in html
     assert "<h2>How to read this</h2>" in html and "class=caveat" not in html  # the caveat stands beside real only
-    assert "where the RGB branch of the model looked" in html and "not proof" in html
+    assert "Grad-CAM on the CNN&#x27;s last convolution: where the model looked" in html and "not proof" in html
     srt = (out / "clip.deepfake.srt").read_text()
     assert srt.count(f"video: {headline}") == len(report["result"]["suspicious_segments"]) >= 1
     index = json.loads((out / "scan-index.json").read_text())
