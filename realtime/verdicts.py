@@ -37,7 +37,9 @@ VERDICTS = (REAL, UNCERTAIN, FAKE, NO_FACE, UNTRAINED)
 DECIMALS = 3  # scores and thresholds in JSON outputs
 WEAK_AUC = 0.7  # an evaluated family with a video AUC below this is one the model is known to miss
 CHANCE_AUC = 0.5
-MIN_CLIPS_WITHOUT_CI = 5  # without a confidence interval, fewer fake clips than this cannot tell
+# Fewer fake clips than this cannot tell, whatever their interval says: a bootstrap over one or two fakes
+# resamples the reals only, so its interval is narrow and says nothing about the family.
+MIN_CLIPS_TO_TELL = 5
 CALIBRATED_ECE = 0.05  # p_fake is called calibrated only when every evaluated family's ECE is at most this
 
 LIKELY_REAL = "Likely real"  # the headline of a ``real`` verdict
@@ -48,7 +50,8 @@ TOO_FEW_CLIPS = "too few clips to tell"
 COVERAGE_HEADERS = ("kind of fake", "fakes", "video AUC (95% CI)", "result")
 COVERAGE_CAPTION = (
     f"Video AUC on held-out clips: 1 = perfect, 0.5 = chance. Detected: {WEAK_AUC} or more; missed: under "
-    f"{WEAK_AUC}; too few clips to tell: {WEAK_AUC} or more, but its 95% CI reaches {CHANCE_AUC}."
+    f"{WEAK_AUC}; too few clips to tell: {WEAK_AUC} or more, but its 95% CI reaches {CHANCE_AUC} or it has fewer "
+    f"than {MIN_CLIPS_TO_TELL} fakes."
 )
 KIND_TITLES = {  # the coverage table's rows are grouped under these titles, in this order
     "provided": "Fakes from the data set",
@@ -213,12 +216,12 @@ class CoverageRow:
 
 def coverage_status(row: Mapping[str, Any]) -> str:
     """:data:`MISSED` when the video AUC is below :data:`WEAK_AUC` (0.7); else :data:`TOO_FEW_CLIPS` when the
-    95% CI of the video AUC reaches chance (0.5), or, without a CI, under :data:`MIN_CLIPS_WITHOUT_CI` fake
-    clips; else :data:`DETECTED`."""
+    95% CI of the video AUC reaches chance (0.5) or there are under :data:`MIN_CLIPS_TO_TELL` fake clips;
+    else :data:`DETECTED`."""
     if float(row["video_auc"]) < WEAK_AUC:
         return MISSED
     ci = _ci95(row)
-    too_few = ci[0] <= CHANCE_AUC if ci is not None else int(row.get("clips", 0)) < MIN_CLIPS_WITHOUT_CI
+    too_few = int(row.get("clips", 0)) < MIN_CLIPS_TO_TELL or (ci is not None and ci[0] <= CHANCE_AUC)
     return TOO_FEW_CLIPS if too_few else DETECTED
 
 
@@ -250,7 +253,7 @@ def known_misses(rows: list[dict[str, Any]]) -> list[str]:
 
 def unproven(rows: list[dict[str, Any]]) -> list[str]:
     """Families scored at or above :data:`WEAK_AUC` on too few clips to tell: the 95% CI of the video AUC
-    reaches chance (0.5), or, without a CI, fewer than :data:`MIN_CLIPS_WITHOUT_CI` fake clips."""
+    reaches chance (0.5), or there are fewer than :data:`MIN_CLIPS_TO_TELL` fake clips."""
     return [_family_name(row) for row in rows if coverage_status(row) == TOO_FEW_CLIPS]
 
 
@@ -295,7 +298,7 @@ def coverage_line(metrics: Mapping[str, Any]) -> str:
     """One line: what the model was tested on, how well (video AUC per family), which kinds it misses.
 
     ``Tested on held-out clips (video AUC, 0.5 = chance): face swap 0.88 (13 fakes), talking head 0.35
-    (21 fakes); known to miss: talking head (AUC < 0.7); too few clips to tell: roop (95% CI reaches 0.5)``.
+    (21 fakes); known to miss: talking head (AUC < 0.7); too few clips to tell: roop (under 5 fakes, or 95% CI reaches 0.5)``.
     """
     table = coverage_table(metrics)
     if not table:
@@ -306,7 +309,7 @@ def coverage_line(metrics: Mapping[str, Any]) -> str:
     line += f"{', '.join(misses)} (AUC < {WEAK_AUC})" if misses else "none of these"
     few = [row.family for row in table if row.status == TOO_FEW_CLIPS]
     if few:
-        line += f"; too few clips to tell: {', '.join(few)} (95% CI reaches 0.5)"
+        line += f"; too few clips to tell: {', '.join(few)} (under {MIN_CLIPS_TO_TELL} fakes, or 95% CI reaches 0.5)"
     return line + "."
 
 

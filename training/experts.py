@@ -70,15 +70,21 @@ def fit_expert(
     l2: float,
     augment: float = 0.0,
     seed: int = 0,
+    fake_weights: np.ndarray | None = None,
 ) -> Expert:
     """An expert of ``fakes`` against ``reals`` (normalised crop readings); ``augment``: hypersphere samples
-    added per class, as a share of the class's own count."""
+    added per class, as a share of the class's own count; ``fake_weights``: how the fakes share their class's
+    weight (default: equally; hypersphere samples weigh as the mean fake)."""
     rng = np.random.default_rng(seed)
     extra_reals = sphere_mix(reals, int(augment * len(reals)), summary_count, rng)
     extra_fakes = sphere_mix(fakes, int(augment * len(fakes)), summary_count, rng)
     x = np.concatenate([reals, extra_reals, fakes, extra_fakes])
     y = np.r_[np.zeros(len(reals) + len(extra_reals)), np.ones(len(fakes) + len(extra_fakes))]
-    weight, bias = fit_logistic(x, y, l2, seed)
+    weights = None
+    if fake_weights is not None:
+        mean = float(np.mean(fake_weights))
+        weights = np.r_[np.full(len(reals) + len(extra_reals), 1.0), fake_weights, np.full(len(extra_fakes), mean)]
+    weight, bias = fit_logistic(x, y, l2, seed, weights)
     raw = reals @ weight + bias
     return Expert(name, weight, bias, float(raw.mean()), float(raw.std() + 1e-6))
 

@@ -33,7 +33,7 @@ def score_windows(windows: Sequence[Window], crop_scores: np.ndarray) -> list[Sc
     return scored
 
 
-def _auc_row(fakes: list[float], reals: list[float], with_ci: bool) -> dict:
+def auc_row(fakes: list[float], reals: list[float], with_ci: bool = False) -> dict:
     labels = np.r_[np.zeros(len(reals)), np.ones(len(fakes))]
     scores = np.r_[reals, fakes]
     row = {"fakes": len(fakes), "reals": len(reals), "video_auc": round(roc_auc(labels, scores), 4)}
@@ -54,23 +54,23 @@ def family_figures(scored: Sequence[Scored], split: str, with_ci: bool = False) 
     rows: dict[str, dict] = {}
     provided = [s for s in clean if s.window.label == 1]
     if provided and clean_reals:
-        rows["all provided"] = _auc_row([s.logit for s in provided], clean_reals, with_ci)
+        rows["all provided"] = auc_row([s.logit for s in provided], clean_reals, with_ci)
     by_family: dict[str, list[float]] = defaultdict(list)
     for s in provided:
         by_family[s.window.family].append(s.logit)
     for family, fakes in sorted(by_family.items()):
-        rows[f"provided: {family}"] = _auc_row(fakes, clean_reals, with_ci)
+        rows[f"provided: {family}"] = auc_row(fakes, clean_reals, with_ci)
     synthetic: dict[str, list[float]] = defaultdict(list)
     for s in pairs:
         if s.window.synthetic:
             synthetic[s.window.family].append(s.logit)
     for family, fakes in sorted(synthetic.items()):
         if pair_reals:
-            rows[f"synthetic: {family}"] = _auc_row(fakes, pair_reals, with_ci)
+            rows[f"synthetic: {family}"] = auc_row(fakes, pair_reals, with_ci)
     still_fakes = [s.logit for s in provided if s.window.kind == "image"]
     still_reals = [s.logit for s in clean if s.window.label == 0 and s.window.kind == "image"]
     if still_fakes and still_reals:
-        rows["stills"] = _auc_row(still_fakes, still_reals, with_ci)
+        rows["stills"] = auc_row(still_fakes, still_reals, with_ci)
     return rows
 
 

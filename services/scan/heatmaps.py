@@ -1,7 +1,7 @@
 """Heatmaps of a finished scan: the explainer of the detector's architecture over its most suspicious windows.
 
 Each architecture names its explainer here (CNN detectors: Grad-CAM at the backbone's last
-convolution; the CLIP ViT-B/16 probe: token gradients); an architecture without one gets
+convolution; the CLIP ViT-B/16 heads: token gradients); an architecture without one gets
 :class:`NoExplainer`, and its reports carry no heatmaps rather than a map of the wrong layer.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from models.clip_detector import PROBE
+from models.clip_detector import EXPERTS, PROBE
 from models.legacy import ARCHITECTURE as LEGACY
 from models.native import ARCHITECTURE as NATIVE
 from models.spec import ModelSpec
@@ -47,6 +47,7 @@ EXPLAINERS: dict[str, ExplainerFactory] = {
     LEGACY: GradCam,
     NATIVE: GradCam,
     PROBE: _token_relevance,
+    EXPERTS: _token_relevance,
 }
 
 

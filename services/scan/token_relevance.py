@@ -1,7 +1,8 @@
 """Token-gradient heatmaps for ViT detectors: which 16 px patches of a face crop pushed its fake score up (torch).
 
-For the CLIP ViT-B/16 probe the logit's gradient is taken at the patch tokens of the residual stream
-after each of the tower's last :data:`STREAMS` blocks (blocks 8-12 for a head reading ``cls12``). A
+For the CLIP ViT-B/16 heads the logit's gradient is taken at the patch tokens of the residual stream
+after each of the tower's last :data:`STREAMS` blocks (blocks 8-12 for a head reading ``cls12``), or from
+the earliest block the head reads (blocks 6-12 for a head over ``cls6,cls9,cls12``). A
 token's relevance in one stream is its gradient x activation summed over the 768 channels (the
 first-order share of the logit that token carries there); the relevance of the streams is summed, its
 positive part reshaped to the 14 x 14 patch grid and upsampled to the crop is the heatmap.
@@ -30,6 +31,7 @@ import numpy as np
 import torch
 
 from faces.crops import FaceImages
+from models.clip.graph import parse_summaries
 from models.clip_detector import ClipDetector
 from models.preprocess import crop_input
 from models.spec import ModelSpec
@@ -54,7 +56,11 @@ class TokenRelevance:
         self.model = copy.deepcopy(model).float().to(device).eval().requires_grad_(False)
         self.spec = spec
         self.device = device
-        self.layers = list(self.model.tower.blocks)[-STREAMS:]
+        blocks = list(self.model.tower.blocks)
+        # From the earliest block the head reads (a head over blocks 6, 9 and 12 reads the CLS token after
+        # block 6, which the last five streams would miss), and at least the last STREAMS blocks.
+        first = min([summary.block for summary in parse_summaries(spec.token_summaries)] + [len(blocks) - STREAMS + 1])
+        self.layers = blocks[first - 1 :]
 
     def relevance(self, crops: torch.Tensor) -> torch.Tensor:
         """(N, 3, S, S) normalised crops -> (N, g, g) positive patch relevance to the logit (unscaled).

@@ -124,5 +124,5 @@ def test_a_model_without_an_explainer_gets_reports_without_heatmaps_and_one_warn
     warnings = [line for line in capsys.readouterr().err.splitlines() if "heatmaps" in line]
     assert warnings == [
         "warning: no heatmaps for architecture 'cnn_lstm' (explained: legacy_resnext_lstm, "
-        "cnn_npr_lstm, clip_vit_b16_probe); reports have none"
+        "cnn_npr_lstm, clip_vit_b16_probe, clip_vit_b16_experts); reports have none"
     ]

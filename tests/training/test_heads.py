@@ -1,0 +1,101 @@
+"""Heads fitted on a few cached windows, as training.compare_heads and training.train_v3 fit them: which fakes
+an expert learns, how collected and synthetic fakes share its weight, leave-one-family-out, the temporal
+reading of a window."""
+
+import numpy as np
+
+from models.clip.graph import parse_summaries
+from models.data.splits import TEST, TRAIN, VAL
+from training.compare_heads import HeadConfig, fake_shares, fit_head, leave_one_family_out, validation_lofo
+from training.experts import fused_crop_scores, normalized
+from training.feature_cache import SUMMARY_ROWS
+from training.samples import CLEAN, PAIR, Window
+from training.temporal_check import temporal_vector
+
+ROW = SUMMARY_ROWS["cls12"]
+
+
+def window(rng, label, split, family, shift=None, synthetic=False, origin=CLEAN, crops=4, unit=""):
+    features = np.zeros((crops, 24, 768), np.float16)
+    reading = np.zeros((crops, 768), np.float32)
+    reading[:, 0] = 4.0
+    reading += rng.normal(size=(crops, 768)).astype(np.float32) * 0.3
+    if shift is not None:
+        reading += shift
+    features[:, ROW] = reading
+    unit = unit or f"{family}-{split}-{rng.integers(1 << 30)}"
+    return Window(unit, unit, label, split, family, family, "video", origin, synthetic, features)
+
+
+def direction(index, size=1.5):
+    d = np.zeros(768, np.float32)
+    d[index] = size
+    return d
+
+
+def data(rng, collected=8, synthetic=200):
+    windows = [window(rng, 0, split, "real") for split in (TRAIN, VAL, TEST) for _ in range(40)]
+    for split in (TRAIN, VAL, TEST):
+        windows += [window(rng, 1, split, "face swap", direction(3)) for _ in range(collected)]
+        windows += [window(rng, 1, split, "talking head", direction(5)) for _ in range(collected)]
+    windows += [
+        window(rng, 1, TRAIN, "self_blend", direction(3, 0.4) + direction(9), True, PAIR) for _ in range(synthetic)
+    ]
+    return windows
+
+
+def test_collected_and_synthetic_fakes_share_an_experts_weight_as_configured():
+    rng = np.random.default_rng(0)
+    fakes = [w for w in data(rng, synthetic=30) if w.label == 1 and w.split == TRAIN]
+    weights = fake_shares(fakes, 0.5)
+    synthetic = np.concatenate([np.full(len(w.features), w.synthetic) for w in fakes])
+    np.testing.assert_allclose(weights[synthetic].sum(), 0.5)
+    np.testing.assert_allclose(weights[~synthetic].sum(), 0.5)
+    assert fake_shares(fakes, None) is None
+    assert fake_shares([w for w in fakes if not w.synthetic], 0.5) is None  # one kind only: nothing to share
+
+
+def test_many_synthetic_fakes_drown_the_collected_ones_unless_they_share_the_weight():
+    rng = np.random.default_rng(1)
+    windows = data(rng, collected=6, synthetic=400)
+    test = [w for w in windows if w.split == TEST and (w.label == 0 or w.family == "talking head")]
+    labels = np.array([w.label for w in test])
+
+    def auc(config):
+        experts = fit_head(windows, config, l2=1e-3)
+        scores = fused_crop_scores(experts, normalized(test, parse_summaries("cls12")))
+        per_window = scores.reshape(len(test), -1).mean(axis=1)
+        return float(np.mean(per_window[labels == 1][:, None] > per_window[labels == 0][None, :]))
+
+    by_count = auc(HeadConfig("by count", experts=("all",), pairs=True))
+    shared = auc(HeadConfig("shared", experts=("all",), pairs=True, collected_share=0.5))
+    assert shared > 0.95
+    assert shared > by_count
+
+
+def test_a_family_left_out_of_training_is_scored_but_never_learned():
+    rng = np.random.default_rng(2)
+    windows = data(rng, collected=10, synthetic=0)
+    config = HeadConfig("probe", l2=1e-3)
+    rows = {row["family"]: row for row in leave_one_family_out(windows, config, 1e-3)}
+    # The two collected families lie in unrelated directions: without its own fakes, neither is found.
+    assert set(rows) == {"face swap", "talking head"}
+    assert all(row["video_auc"] < 0.75 for row in rows.values())
+    assert rows["face swap"]["fakes"] == 30 and rows["face swap"]["reals"] == 40
+    # Trained with both, each is found: the held-out scores above come from leaving the family out.
+    experts = fit_head(windows, config, 1e-3)
+    reals = [w for w in windows if w.split == TEST and w.label == 0]
+    swaps = [w for w in windows if w.family == "face swap"]
+    scores = fused_crop_scores(experts, normalized(reals + swaps, parse_summaries("cls12"))).reshape(-1, 4).mean(1)
+    assert np.mean(scores[len(reals) :][:, None] > scores[: len(reals)][None, :]) > 0.95
+    validation = validation_lofo(windows, config, 1e-3)
+    assert set(validation) == {"face swap", "talking head"} and max(validation.values()) < 0.75
+
+
+def test_the_temporal_reading_of_a_still_window_has_no_steps():
+    still = np.tile(np.linspace(0, 1, 8, dtype=np.float32), (4, 1))
+    flicker = still.copy()
+    flicker[1::2] += 0.5
+    assert np.all(temporal_vector(still)[8:] == 0)
+    np.testing.assert_allclose(temporal_vector(flicker)[8:], 0.5, atol=1e-6)
+    np.testing.assert_allclose(temporal_vector(flicker)[:8], still[0] + 0.25, atol=1e-6)
