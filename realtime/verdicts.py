@@ -298,7 +298,8 @@ def coverage_line(metrics: Mapping[str, Any]) -> str:
     """One line: what the model was tested on, how well (video AUC per family), which kinds it misses.
 
     ``Tested on held-out clips (video AUC, 0.5 = chance): face swap 0.88 (13 fakes), talking head 0.35
-    (21 fakes); known to miss: talking head (AUC < 0.7); too few clips to tell: roop (under 5 fakes, or 95% CI reaches 0.5)``.
+    (21 fakes); known to miss: talking head (AUC < 0.7); too few clips to tell: roop (under 5 fakes, or 95% CI
+    reaches 0.5)``.
     """
     table = coverage_table(metrics)
     if not table:

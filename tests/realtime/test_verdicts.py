@@ -136,7 +136,8 @@ def test_coverage_line_says_what_was_tested_how_well_and_what_is_missed():
     assert coverage_line(EVALUATION) == (
         "Tested on held-out clips (video AUC, 1 = perfect, 0.5 = chance): face swap 0.91 (13 fakes), "
         "lip sync 0.62 (3 fakes), reenactment 0.81 (2 fakes, never trained on), self blend 0.95 (28 fakes, "
-        "synthetic); known to miss: lip sync (AUC < 0.7); too few clips to tell: reenactment (under 5 fakes, or 95% CI reaches 0.5)."
+        "synthetic); known to miss: lip sync (AUC < 0.7); too few clips to tell: reenactment (under 5 fakes, "
+        "or 95% CI reaches 0.5)."
     )
     assert coverage_line({}) == "This model carries no evaluation: nothing says which kinds of fakes it detects."
 
