@@ -105,5 +105,6 @@ def fused_crop_scores(experts: Sequence[Expert], features: np.ndarray) -> np.nda
 
 def fit_platt(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """scale, offset of a logistic fit of labels on one score (validation windows): the head's logit."""
-    weight, bias = fit_logistic(scores[:, None].astype(np.float32), labels, l2=1e-6)
+    # Not class-balanced: a p_fake should not pretend that half of what it sees is fake.
+    weight, bias = fit_logistic(scores[:, None].astype(np.float32), labels, l2=1e-6, balanced=False)
     return float(weight[0]), bias

@@ -12,11 +12,13 @@ def fit_logistic(
     l2: float = 1e-3,
     seed: int = 0,
     weights: np.ndarray | None = None,
+    balanced: bool = True,
 ) -> tuple[np.ndarray, float]:
     """(weight (D,), bias) minimising the class-balanced log loss + ``l2`` * |w|^2 / 2.
 
     Classes are weighted to equal total weight, so the few fakes count as much as the many reals;
     ``weights`` (optional, one per sample) shares each class's weight among its samples (default: equally).
+    ``balanced=False`` weighs every sample alike instead (a calibration fit that keeps the data's prior).
     """
     torch.manual_seed(seed)
     x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
@@ -26,7 +28,10 @@ def fit_logistic(
         raise ValueError("a logistic fit needs both real and fake examples")
     within = torch.ones_like(y) if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float32))
     fake_total, real_total = float(within[y > 0].sum()), float(within[y == 0].sum())
-    sample_weight = within * torch.where(y > 0, 0.5 / fake_total, 0.5 / real_total)
+    if balanced:
+        sample_weight = within * torch.where(y > 0, 0.5 / fake_total, 0.5 / real_total)
+    else:
+        sample_weight = within / float(within.sum())
     weight = torch.zeros(x.shape[1], requires_grad=True)
     bias = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=500, line_search_fn="strong_wolfe")

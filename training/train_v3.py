@@ -167,7 +167,8 @@ def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, round
     result = run_config(windows, config)
     experts = result.experts
     summaries = parse_summaries(config.summaries)
-    val = [w for w in windows if w.split == VAL]
+    # Calibrated on validation clips as cut (what the engine sees), not on the degraded training pairs.
+    val = [w for w in windows if w.split == VAL and w.origin == CLEAN]
     raw = crop_logits_of(val, experts, summaries, 1.0, 0.0)
     scale, offset = fit_platt(np.array([crops.mean() for crops in raw]), np.array([w.label for w in val]))
     val_logits = [r * scale + offset for r in raw]
