@@ -72,11 +72,11 @@ CACHE ?= $(HOME)/.cache/deepfake-analyzer/crops
 CHECKPOINT ?= out/detector_v2.pt
 SEED ?= 0
 train: setup
-	$(PY) -m models.data.prepare --out $(CACHE)
-	$(PY) -m models.data.splits --cache $(CACHE) --split train --label real > $(CACHE)/train_reals.txt
-	$(PY) -m models.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
-	$(PY) -m models.train --cache $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
-	$(PY) -m models.evaluate --cache $(CACHE) --model $(CHECKPOINT) --store
+	$(PY) -m training.data.prepare --out $(CACHE)
+	$(PY) -m training.data.splits --cache $(CACHE) --split train --label real > $(CACHE)/train_reals.txt
+	$(PY) -m training.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
+	$(PY) -m training.train --cache $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
+	$(PY) -m training.evaluate --cache $(CACHE) --model $(CHECKPOINT) --store
 	$(PY) -m models.onnx_export $(CHECKPOINT)
 
 # The default CLIP detector (issue "foundation features"): the crop cache (kept between runs), the clean CLIP
@@ -84,6 +84,6 @@ train: setup
 # calibrated on validation clips and evaluated on the test split in seconds, into $(PROBE).
 PROBE ?= out/clip_probe.pt
 train-probe: setup
-	$(PY) -m models.data.prepare --out $(CACHE)
+	$(PY) -m training.data.prepare --out $(CACHE)
 	$(PY) -m training.clean_features --crops $(CACHE)
 	$(PY) -m training.probe --crops $(CACHE) --out $(PROBE)

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from models.clip.graph import parse_summaries
-from models.data.prepare import default_cache
-from models.data.splits import TEST, TRAIN, VAL
+from training.data.prepare import default_cache
+from training.data.splits import TEST, TRAIN, VAL
 from training.experts import Expert, fit_expert, fused_crop_scores, normalized
 from training.feature_cache import FeatureCache, default_feature_root
 from training.head_eval import family_figures, score_windows, summary

@@ -140,13 +140,13 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     from pathlib import Path
 
-    from models.data.prepare import default_cache, read_index
+    from training.data.prepare import default_cache, read_index
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from training.data.prepare")
     parser.add_argument("--split", choices=[TRAIN, VAL, TEST], default=TRAIN)
     parser.add_argument("--label", choices=["real", "fake", "any"], default="real")
-    parser.add_argument("--seed", type=int, default=0, help="split seed (models.train --split-seed)")
+    parser.add_argument("--seed", type=int, default=0, help="split seed (training.train --split-seed)")
     args = parser.parse_args(argv)
     entries = read_index(args.cache.expanduser())
     splits = assign_splits(entries, seed=args.seed)

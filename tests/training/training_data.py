@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.data.prepare import PrepareConfig, save_clip, write_index
 from tests.support.synthetic_faces import face_crop
+from training.data.prepare import PrepareConfig, save_clip, write_index
 
 CANVAS = 64
 INPUT = 32

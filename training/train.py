@@ -9,7 +9,7 @@ mean of the frame classifier; it is kept only when it beats that mean on the val
 the temporal families. Validation (held-out identities only) picks the best step and calibrates the
 temperature and the threshold.
 
-    python -m models.train --cache ~/.cache/deepfake-analyzer/crops --out out/detector_v2.pt
+    python -m training.train --cache ~/.cache/deepfake-analyzer/crops --out out/detector_v2.pt
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ from torch.nn import functional
 from torch.utils.data import DataLoader
 
 from models.backbones import backbone_defaults
-from models.calibration import choose_threshold, fit_temperature, sigmoid
 from models.checkpoint import ModelSpec, save_checkpoint
-from models.data.datasets import (
+from models.native import ARCHITECTURE, NativeCnnLstm, mask_target
+from models.registry import build_model
+from models.temporal import LstmHead
+from training.calibration import choose_threshold, fit_temperature, sigmoid
+from training.data.datasets import (
     TEMPORAL_MIX,
     CachedClip,
     EvalWindow,
@@ -45,13 +48,10 @@ from models.data.datasets import (
     load_autoencoders,
     load_bank,
 )
-from models.data.families import FAMILIES
-from models.data.prepare import default_cache, read_config, read_index
-from models.data.splits import TRAIN, VAL, assign_splits, manipulation_family
-from models.metrics import roc_auc
-from models.native import ARCHITECTURE, NativeCnnLstm, mask_target
-from models.registry import build_model
-from models.temporal import LstmHead
+from training.data.families import FAMILIES
+from training.data.prepare import default_cache, read_config, read_index
+from training.data.splits import TRAIN, VAL, assign_splits, manipulation_family
+from training.metrics import roc_auc
 
 VALIDATION_FAMILIES = ("self_blend", "mouth_blend", "rerender_whole", "one_shot", "flicker", "interpolated")
 TEMPORAL_FAMILIES = tuple(name for name, family in FAMILIES.items() if family.temporal)
@@ -535,7 +535,7 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
         "val_video_auc": validation_auc(val_windows, val_logits),
         **calibration,
         "split_seed": config.split_seed,
-        "split": "units of shared identity, footage and face descriptor (models.data.splits)",
+        "split": "units of shared identity, footage and face descriptor (training.data.splits)",
         "hold_out_family": config.hold_out_family,
         "train_config": asdict(config),
         "train_minutes": round((time.monotonic() - started) / 60.0, 1),
@@ -565,7 +565,7 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from training.data.prepare")
     parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <cache>/autoencoders)")
     # Not the shipped checkpoint: a new run replaces it only by a deliberate --out (see models/MODEL_CARD.md).
     parser.add_argument("--out", type=Path, default=Path("out/detector_v2.pt"))

@@ -9,13 +9,13 @@ Scores are calibrated probabilities, p_fake = sigmoid(logit / spec.temperature).
   engine's max over faces is that face);
 * frame-mean score: the mean of a window's frame scores, the alternative the temporal head must beat.
 
-Clips are split exactly as in training (``models.data.splits`` with the checkpoint's seed). Every
+Clips are split exactly as in training (``training.data.splits`` with the checkpoint's seed). Every
 subset pairs the split's real clips with some fakes: the provided fakes of one manipulation family,
 of one method, or fakes synthesized from those very real clips by one synthesis family. A checkpoint
 trained without a family (``hold_out_family``) is also scored on every clip of that family, in any
 split, since it never saw one.
 
-    python -m models.evaluate --model models/checkpoints/detector.pt
+    python -m training.evaluate --model models/checkpoints/detector.pt
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.calibration import sigmoid
 from models.checkpoint import save_checkpoint
-from models.data.datasets import CachedClip, ModelInputs, canvas_tensor, load_autoencoders, load_bank
-from models.data.families import FAMILIES, SynthesisContext
-from models.data.prepare import default_cache, read_index
-from models.data.splits import TEST, VAL, assign_splits, manipulation_family, method_name
-from models.metrics import roc_auc, roc_curve, summary
 from models.registry import LoadedModel, load_model
+from training.calibration import sigmoid
+from training.data.datasets import CachedClip, ModelInputs, canvas_tensor, load_autoencoders, load_bank
+from training.data.families import FAMILIES, SynthesisContext
+from training.data.prepare import default_cache, read_index
+from training.data.splits import TEST, VAL, assign_splits, manipulation_family, method_name
+from training.metrics import roc_auc, roc_curve, summary
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -322,7 +322,7 @@ def store_evaluation(model_path: Path, report: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/checkpoints/detector.pt"))
-    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from training.data.prepare")
     parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <cache>/autoencoders)")
     parser.add_argument("--splits", nargs="+", default=[TEST], choices=[TEST, VAL, "train"])
     parser.add_argument("--families", nargs="*", default=sorted(FAMILIES), help="synthesis families to score")

@@ -11,7 +11,12 @@ import pytest
 
 from faces.crops import crop_from_canvas
 from faces.detector import FaceDetector
-from models.data.prepare import (
+from realtime.face_stage import FaceStage
+from realtime.sources.av_source import AvSource
+from realtime.sources.demo import render_face_frames
+from tests.support.data import shared_clip
+from tests.support.rotated import rotated_clip
+from training.data.prepare import (
     CropExtractor,
     PrepareConfig,
     extract_clip,
@@ -20,12 +25,7 @@ from models.data.prepare import (
     read_index,
     sampled_frame_indices,
 )
-from models.data.readers import MediaRecord
-from realtime.face_stage import FaceStage
-from realtime.sources.av_source import AvSource
-from realtime.sources.demo import render_face_frames
-from tests.support.data import shared_clip
-from tests.support.rotated import rotated_clip
+from training.data.readers import MediaRecord
 
 CONFIG = PrepareConfig(canvas_size=128, input_size=64, segment_length=8, segments_per_video=2)
 

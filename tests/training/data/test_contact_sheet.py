@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from models.data.contact_sheet import HEADER, main, real_windows, segment_starts, shown_frames
-from models.data.families import FAMILIES
 from tests.support.synthetic_faces import face_crop
+from training.data.contact_sheet import HEADER, main, real_windows, segment_starts, shown_frames
+from training.data.families import FAMILIES
 
 SIZE = 64
 

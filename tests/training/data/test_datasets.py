@@ -6,9 +6,9 @@ import collections
 
 import numpy as np
 
-from models.data.augment import augment_window, identity_params, sample_augment_params
-from models.data.datasets import PROVIDED, CachedClip, ModelInputs, PairDataset, PairMix, evaluation_windows
 from tests.support.synthetic_faces import face_crop
+from training.data.augment import augment_window, identity_params, sample_augment_params
+from training.data.datasets import PROVIDED, CachedClip, ModelInputs, PairDataset, PairMix, evaluation_windows
 
 INPUTS = ModelInputs(32, (0.5,) * 3, (0.5,) * 3)
 

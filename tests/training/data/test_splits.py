@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.data.splits import TEST, TRAIN, VAL, assign_splits, manipulation_family, method_name, split_units
+from training.data.splits import TEST, TRAIN, VAL, assign_splits, manipulation_family, method_name, split_units
 
 
 def entry(clip_id: str, label: str, method: str, identity: str, group: str = "", descriptor=None) -> dict:

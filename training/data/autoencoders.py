@@ -13,7 +13,7 @@ re-rendering back through a soft face mask (like face swaps).
 
 Command::
 
-    python -m models.data.autoencoders --cache DIR --out DIR [--clips FILE] [--seed 0] [--max-crops N]
+    python -m training.data.autoencoders --cache DIR --out DIR [--clips FILE] [--seed 0] [--max-crops N]
 
 trains the bank on the real crops of a crop cache, or reuses ``--out`` when it already holds a bank
 trained on the same input and settings, and prints one JSON line of figures.
@@ -39,7 +39,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from models.data.synthesis import blend, face_mask, sample_blend_params
+from training.data.synthesis import blend, face_mask, sample_blend_params
 
 UPSAMPLERS = ("transposed", "pixel_shuffle", "nearest", "bilinear")
 BANK_FILE = "bank.json"

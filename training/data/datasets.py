@@ -23,12 +23,12 @@ import torch
 from torch.utils.data import Dataset
 
 from faces.crops import crop_from_canvas
-from models.data.augment import AugmentParams, augment_window, identity_params, sample_augment_params
-from models.data.degrade import DegradeParams, degrade_window, identity_degradation, sample_degradation
-from models.data.families import FAMILIES, SynthesisContext
-from models.data.prepare import load_clip, read_index
-from models.data.splits import method_name
 from models.preprocess import canvas_input, crop_input
+from training.data.augment import AugmentParams, augment_window, identity_params, sample_augment_params
+from training.data.degrade import DegradeParams, degrade_window, identity_degradation, sample_degradation
+from training.data.families import FAMILIES, SynthesisContext
+from training.data.prepare import load_clip, read_index
+from training.data.splits import method_name
 
 PROVIDED = "provided"  # the kind of a window of a provided (collected) fake
 
@@ -317,9 +317,9 @@ def evaluation_windows(
 
 
 def load_autoencoders(path: Path | None) -> object | None:
-    """The re-rendering bank (models.data.autoencoders), or None without one."""
+    """The re-rendering bank (training.data.autoencoders), or None without one."""
     if path is None or not (path / "bank.json").is_file():
         return None
-    from models.data.autoencoders import AutoencoderBank
+    from training.data.autoencoders import AutoencoderBank
 
     return AutoencoderBank.load(path)

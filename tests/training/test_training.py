@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from models import train as train_module
-from models.calibration import choose_threshold, sigmoid
 from models.checkpoint import ModelSpec
-from models.data.datasets import ModelInputs, PairDataset, load_bank
 from models.native import ARCHITECTURE
 from models.registry import build_model, load_model
-from models.train import (
+from tests.training.training_data import CANVAS, INPUT, write_drawn_cache
+from training import train as train_module
+from training.calibration import choose_threshold, sigmoid
+from training.data.datasets import ModelInputs, PairDataset, load_bank
+from training.train import (
     FrameClassifier,
     TrainConfig,
     WindowInfo,
@@ -26,7 +27,6 @@ from models.train import (
     stage1_step,
     train,
 )
-from tests.models.training_data import CANVAS, INPUT, write_drawn_cache
 
 TINY = TrainConfig(
     input_size=INPUT,
@@ -132,7 +132,7 @@ def test_calibration_fits_the_temperature_and_the_lowest_threshold_of_both_bound
 
 @pytest.mark.slow
 def test_train_writes_a_calibrated_checkpoint_that_evaluates_per_family(drawn_cache, tmp_path, monkeypatch):
-    from models.evaluate import evaluate, store_evaluation
+    from training.evaluate import evaluate, store_evaluation
 
     out = tmp_path / "tiny.pt"
     calibrations = []

@@ -9,7 +9,7 @@ each, 68 landmarks in canvas pixels, frame numbers, segment ids, frame boxes) an
 ``index.jsonl`` with the record's label, method, source, group, identity and a 128-d face descriptor
 (to find one person under two names before splitting).
 
-    python -m models.data.prepare --out ~/.cache/deepfake-analyzer/crops
+    python -m training.data.prepare --out ~/.cache/deepfake-analyzer/crops
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from faces.detector import FaceDetector
 from faces.follower import FaceFollower, FollowedFace
 from faces.geometry import Box
 from faces.landmarks import FaceLandmarks
-from models.data.readers import READERS, MediaRecord
+from training.data.readers import READERS, MediaRecord
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 INDEX_NAME = "index.jsonl"

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.data.autoencoders import (
+from tests.support.synthetic_faces import face_crop
+from training.data.autoencoders import (
     UPSAMPLERS,
     Autoencoder,
     AutoencoderBank,
@@ -24,7 +25,6 @@ from models.data.autoencoders import (
     train_bank,
     train_member,
 )
-from tests.support.synthetic_faces import face_crop
 
 SIZE = 48
 TINY_SPECS = (
