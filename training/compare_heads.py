@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from models.clip.graph import parse_summaries
-from training.data.prepare import default_cache
+from training.data.crop_cache import default_cache
 from training.data.splits import TEST, TRAIN, VAL
 from training.experts import Expert, fit_expert, fused_crop_scores, normalized
 from training.feature_cache import FeatureCache, default_feature_root

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from models.clip.graph import TokenSummary
-from training.data.prepare import read_index
+from training.data.crop_cache import read_index
 from training.data.splits import assign_splits, manipulation_family
 from training.feature_cache import FeatureCache
 

@@ -31,10 +31,10 @@ import numpy as np
 
 from training.clean_features import model_crops
 from training.clip_embedder import ClipEmbedder
+from training.data.crop_cache import default_cache, load_clip, read_index
 from training.data.datasets import CachedClip, load_autoencoders
 from training.data.degrade import DegradeParams, degrade_window, sample_degradation
 from training.data.families import FAMILIES, SynthesisContext
-from training.data.prepare import default_cache, load_clip, read_index
 from training.feature_cache import ALL_SUMMARIES, default_feature_root
 
 WINDOW = 4

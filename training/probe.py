@@ -30,7 +30,7 @@ from models.onnx_files import export_prefix
 from models.registry import build_model, load_model
 from models.spec import ModelSpec, file_sha256
 from training.calibration import choose_threshold, fit_temperature, sigmoid
-from training.data.prepare import default_cache, read_index
+from training.data.crop_cache import default_cache, read_index
 from training.data.splits import TEST, TRAIN, VAL
 from training.evaluate import ClipScores, build_subsets, evaluated_summary, subset_report
 from training.feature_cache import FeatureCache, default_feature_root

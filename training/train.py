@@ -37,6 +37,7 @@ from models.native import ARCHITECTURE, NativeCnnLstm, mask_target
 from models.registry import build_model
 from models.temporal import LstmHead
 from training.calibration import choose_threshold, fit_temperature, sigmoid
+from training.data.crop_cache import ClipEntry, default_cache, read_config, read_index
 from training.data.datasets import (
     TEMPORAL_MIX,
     CachedClip,
@@ -49,7 +50,6 @@ from training.data.datasets import (
     load_bank,
 )
 from training.data.families import FAMILIES
-from training.data.prepare import default_cache, read_config, read_index
 from training.data.splits import TRAIN, VAL, assign_splits, manipulation_family
 from training.metrics import roc_auc
 
@@ -112,15 +112,15 @@ class Roles:
     val_fake: list[str]
 
 
-def training_roles(entries: list[dict], splits: dict[str, str], hold_out_family: str = "") -> Roles:
+def training_roles(entries: list[ClipEntry], splits: dict[str, str], hold_out_family: str = "") -> Roles:
     """Reals and provided fakes of the training and validation splits; a held-out family is left out of both."""
     roles: dict[str, list[str]] = defaultdict(list)
     for entry in entries:
-        split = splits[entry["clip_id"]]
-        family = manipulation_family(entry["method"])
+        split = splits[entry.clip_id]
+        family = manipulation_family(entry.method)
         if split not in (TRAIN, VAL) or (hold_out_family and family == hold_out_family):
             continue
-        roles[f"{split}_{'real' if entry['label'] == 'real' else 'fake'}"].append(entry["clip_id"])
+        roles[f"{split}_{'fake' if entry.is_fake else 'real'}"].append(entry.clip_id)
     return Roles(roles["train_real"], roles["train_fake"], roles["val_real"], roles["val_fake"])
 
 
@@ -443,7 +443,7 @@ def calibrate(windows: list[WindowInfo], logits: np.ndarray, config: TrainConfig
 
 
 def training_data_text(cache: Path, hold_out: str) -> str:
-    sources = sorted({entry["source"] for entry in read_index(cache)})
+    sources = sorted({entry.source for entry in read_index(cache)})
     held = f" Provided fakes of the {hold_out!r} family were held out of training and validation." if hold_out else ""
     return (
         "Face canvases (dlib HOG detector and the engine's tracker, margin 1.3, native resolution up to 256 px) of "

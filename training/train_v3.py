@@ -30,7 +30,7 @@ from models.registry import build_model, load_model
 from models.spec import ModelSpec, file_sha256
 from training.calibration import choose_threshold, fit_temperature, sigmoid
 from training.compare_heads import HeadConfig, run_config
-from training.data.prepare import default_cache, read_index
+from training.data.crop_cache import default_cache, read_index
 from training.data.splits import TEST, VAL
 from training.evaluate import bootstrap_auc
 from training.experts import Expert, expert_scores, fit_platt, normalized

@@ -53,8 +53,8 @@ def tiny_spec() -> ModelSpec:
 
 def pairs(cache: Path, length: int = 1, **options) -> PairDataset:
     bank = load_bank(cache)
-    reals = [c for c, clip in bank.items() if clip.entry["label"] == "real"]
-    fakes = [c for c, clip in bank.items() if clip.entry["label"] == "fake"]
+    reals = [c for c, clip in bank.items() if not clip.entry.is_fake]
+    fakes = [c for c, clip in bank.items() if clip.entry.is_fake]
     spec = tiny_spec()
     return PairDataset(bank, reals, fakes, length, ModelInputs(INPUT, spec.mean, spec.std), 16, **options)
 

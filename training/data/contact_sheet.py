@@ -28,9 +28,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from training.data.crop_cache import load_clip, read_index
 from training.data.degrade import degrade_window, sample_degradation
 from training.data.families import FAMILIES, Family, SynthesisContext
-from training.data.prepare import load_clip, read_index
 
 HEADER = 28  # height of the title strip, pixels
 DIFF_GAIN = 4.0  # |fake - real| is multiplied by this in the difference row
@@ -58,7 +58,7 @@ def segment_starts(segment: np.ndarray, length: int) -> list[int]:
 
 def real_windows(cache: Path, count: int, length: int, rng: np.random.Generator) -> list[RealWindow]:
     """Up to ``count`` windows of ``length`` crops, each from a different real clip, chosen by ``rng``."""
-    entries = [entry for entry in read_index(cache) if entry["label"] == "real"]
+    entries = [entry for entry in read_index(cache) if entry.label == "real"]
     windows: list[RealWindow] = []
     for position in rng.permutation(len(entries)):
         if len(windows) == count:
@@ -70,7 +70,7 @@ def real_windows(cache: Path, count: int, length: int, rng: np.random.Generator)
         start = int(starts[rng.integers(len(starts))])
         crops = arrays["crops"][start : start + length]
         landmarks = arrays["landmarks"][start : start + length].astype(np.float32)
-        windows.append(RealWindow(entries[position]["clip_id"], start, crops, landmarks))
+        windows.append(RealWindow(entries[position].clip_id, start, crops, landmarks))
     return windows
 
 
