@@ -67,16 +67,18 @@ bench: setup
 # between runs), autoencoder bank on the training reals (kept), training and calibration, evaluation
 # written into the checkpoint and beside it, the ONNX export the CPU path runs. It writes out/, not the
 # shipped checkpoint: its one run so far did not beat the default (models/MODEL_CARD.md); try it with
-# `run_live.py --model out/detector_v2.pt`.
+# `run_live.py --model out/detector_v2.pt`. ARCHITECTURE picks the CNN detector the one trainer trains
+# (training/cnn_trainable.py): cnn_npr_lstm (RGB + native residual, the v2 recipe) or cnn_lstm (RGB crops only).
 CACHE ?= $(HOME)/.cache/deepfake-analyzer/crops
+ARCHITECTURE ?= cnn_npr_lstm
 CHECKPOINT ?= out/detector_v2.pt
 SEED ?= 0
 train: setup
-	$(PY) -m models.data.prepare --out $(CACHE)
-	$(PY) -m models.data.splits --cache $(CACHE) --split train --label real > $(CACHE)/train_reals.txt
-	$(PY) -m models.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
-	$(PY) -m models.train --cache $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
-	$(PY) -m models.evaluate --cache $(CACHE) --model $(CHECKPOINT) --store
+	$(PY) -m training.data.prepare --out $(CACHE)
+	$(PY) -m training.data.splits --cache $(CACHE) --split train --label real > $(CACHE)/train_reals.txt
+	$(PY) -m training.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
+	$(PY) -m training.train --cache $(CACHE) --out $(CHECKPOINT) --seed $(SEED) --architecture $(ARCHITECTURE)
+	$(PY) -m training.evaluate --cache $(CACHE) --model $(CHECKPOINT) --store
 	$(PY) -m models.onnx_export $(CHECKPOINT)
 
 # The default CLIP detector (issue "foundation features"): the crop cache (kept between runs), the clean CLIP
@@ -84,6 +86,6 @@ train: setup
 # calibrated on validation clips and evaluated on the test split in seconds, into $(PROBE).
 PROBE ?= out/clip_probe.pt
 train-probe: setup
-	$(PY) -m models.data.prepare --out $(CACHE)
+	$(PY) -m training.data.prepare --out $(CACHE)
 	$(PY) -m training.clean_features --crops $(CACHE)
 	$(PY) -m training.probe --crops $(CACHE) --out $(PROBE)

@@ -1,4 +1,5 @@
-"""Deepfake detector models: backbones, temporal heads, checkpoints, training and evaluation."""
+"""Deepfake detector models, what the runtime needs of them: backbones, architectures, temporal heads,
+checkpoints, ONNX files. Training and evaluation live in training/, which the runtime never imports."""
 
 import os
 

@@ -37,7 +37,7 @@ class Scorer(Protocol):
 
 
 def p_fake_of(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """p_fake = sigmoid(logit / T), T fitted on validation clips (models.calibration)."""
+    """p_fake = sigmoid(logit / T), T fitted on validation clips (training.calibration)."""
     return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64) / temperature))
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from faces.crops import crop_from_canvas
-from models.data.prepare import default_cache, load_clip, read_index
 from training.clip_embedder import ClipEmbedder
+from training.data.crop_cache import default_cache, load_clip, read_index
 from training.feature_cache import ALL_SUMMARIES, FeatureCache, FeatureEntry, default_feature_root
 
 CROPS_PER_CLIP = 8

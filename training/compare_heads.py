@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from models.clip.graph import parse_summaries
-from models.data.prepare import default_cache
-from models.data.splits import TEST, TRAIN, VAL
+from training.data.crop_cache import default_cache
+from training.data.splits import TEST, TRAIN, VAL
 from training.experts import Expert, fit_expert, fused_crop_scores, normalized
 from training.feature_cache import FeatureCache, default_feature_root
 from training.head_eval import MIN_FAKES_FOR_WORST, auc_row, family_figures, score_windows, summary

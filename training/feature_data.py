@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from models.clip.graph import TokenSummary
-from models.data.prepare import read_index
-from models.data.splits import assign_splits, manipulation_family
+from training.data.crop_cache import read_index
+from training.data.splits import assign_splits, manipulation_family
 from training.feature_cache import FeatureCache
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.data.splits import REAL_FAMILY
-from models.evaluate import bootstrap_auc
-from models.metrics import roc_auc
+from training.data.splits import REAL_FAMILY
+from training.evaluate import bootstrap_auc
+from training.metrics import roc_auc
 from training.samples import CLEAN, PAIR, Window
 
 MIN_FAKES_FOR_WORST = 3  # a provided family counts towards "worst family" with at least this many fakes

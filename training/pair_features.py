@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from models.data.datasets import CachedClip, load_autoencoders
-from models.data.degrade import DegradeParams, degrade_window, sample_degradation
-from models.data.families import FAMILIES, SynthesisContext
-from models.data.prepare import default_cache, load_clip, read_index
 from training.clean_features import model_crops
 from training.clip_embedder import ClipEmbedder
+from training.data.crop_cache import default_cache, load_clip, read_index
+from training.data.datasets import CachedClip, load_autoencoders
+from training.data.degrade import DegradeParams, degrade_window, sample_degradation
+from training.data.families import FAMILIES, SynthesisContext
 from training.feature_cache import ALL_SUMMARIES, default_feature_root
 
 WINDOW = 4
@@ -207,7 +207,7 @@ class PairBuilder:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from models.data.splits import assign_splits
+    from training.data.splits import assign_splits
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (models.data.prepare)")

@@ -21,22 +21,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.calibration import choose_threshold, fit_temperature, sigmoid
 from models.checkpoint import save_checkpoint
 from models.clip.graph import TokenSummary, parse_summaries, summaries_text
 from models.clip.weights import MEAN, STD, UPSTREAM
 from models.clip_detector import BACKBONE, PROBE, normalized_summaries
-from models.data.prepare import default_cache, read_index
-from models.data.splits import TEST, TRAIN, VAL
-from models.evaluate import ClipScores, build_subsets, evaluated_summary, subset_report
-from models.metrics import roc_auc
 from models.onnx_export import export_detector
 from models.onnx_files import export_prefix
 from models.registry import build_model, load_model
 from models.spec import ModelSpec, file_sha256
+from training.calibration import choose_threshold, fit_temperature, sigmoid
+from training.data.crop_cache import default_cache, read_index
+from training.data.splits import TEST, TRAIN, VAL
+from training.evaluate import ClipScores, build_subsets, evaluated_summary, subset_report
 from training.feature_cache import FeatureCache, default_feature_root
 from training.feature_data import ClipFeatures, load_features, window_positions
 from training.logistic import fit_logistic
+from training.metrics import roc_auc
 
 MAX_WINDOW_FPR = 0.10  # validation real windows called fake, at most
 MAX_CLIP_FPR = 0.05  # validation real clips called fake, at most

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from models.clip.graph import TokenSummary
-from models.data.prepare import read_index
-from models.data.splits import REAL_FAMILY, assign_splits, manipulation_family, method_name
+from training.data.crop_cache import read_index
+from training.data.splits import REAL_FAMILY, assign_splits, manipulation_family, method_name
 from training.feature_cache import SUMMARY_ROWS, FeatureCache
 from training.pair_features import PAIRS, PROVIDED, read_pair
 

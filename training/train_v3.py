@@ -20,23 +20,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.calibration import choose_threshold, fit_temperature, sigmoid
 from models.checkpoint import save_checkpoint
 from models.clip.graph import parse_summaries, summaries_text
 from models.clip.weights import MEAN, STD, UPSTREAM
 from models.clip_detector import BACKBONE, EXPERTS
-from models.data.prepare import default_cache, read_index
-from models.data.splits import TEST, VAL
-from models.evaluate import bootstrap_auc
-from models.metrics import expected_calibration_error, roc_auc
 from models.onnx_export import export_detector
 from models.onnx_files import export_prefix
 from models.registry import build_model, load_model
 from models.spec import ModelSpec, file_sha256
+from training.calibration import choose_threshold, fit_temperature, sigmoid
 from training.compare_heads import HeadConfig, run_config
+from training.data.crop_cache import default_cache, read_index
+from training.data.splits import TEST, VAL
+from training.evaluate import bootstrap_auc
 from training.experts import Expert, expert_scores, fit_platt, normalized
 from training.feature_cache import FeatureCache, default_feature_root
 from training.feature_data import window_positions
+from training.metrics import expected_calibration_error, roc_auc
 from training.pair_features import ROUNDS
 from training.samples import CLEAN, PAIR, Window, load_windows
 

@@ -14,9 +14,9 @@ import json
 import numpy as np
 import pytest
 
-from models.metrics import roc_auc
 from models.registry import load_model
 from models.spec import DEFAULT_CHECKPOINT, ModelSpec
+from training.metrics import roc_auc
 
 EVALUATION = DEFAULT_CHECKPOINT.with_suffix(".eval.json")
 

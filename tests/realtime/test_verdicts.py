@@ -27,7 +27,7 @@ from realtime.verdicts import (
     verdict,
 )
 
-# A hand-made evaluation in the layout models.evaluate stores in spec.metrics (a fixture, not a result).
+# A hand-made evaluation in the layout training.evaluate stores in spec.metrics (a fixture, not a result).
 EVALUATION = {
     "evaluation": {
         "split": "test",

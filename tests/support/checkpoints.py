@@ -1,6 +1,6 @@
 """Small checkpoints for tests: the untrained 96 px detector, marked trained and given a hand-made evaluation.
 
-The evaluation is a fixture in the layout ``models.evaluate.store_evaluation`` writes into
+The evaluation is a fixture in the layout ``training.evaluate.store_evaluation`` writes into
 ``spec.metrics["evaluation"]``; its figures are invented, not results.
 """
 

@@ -11,21 +11,14 @@ import pytest
 
 from faces.crops import crop_from_canvas
 from faces.detector import FaceDetector
-from models.data.prepare import (
-    CropExtractor,
-    PrepareConfig,
-    extract_clip,
-    prepare_cache,
-    read_config,
-    read_index,
-    sampled_frame_indices,
-)
-from models.data.readers import MediaRecord
 from realtime.face_stage import FaceStage
 from realtime.sources.av_source import AvSource
 from realtime.sources.demo import render_face_frames
 from tests.support.data import shared_clip
 from tests.support.rotated import rotated_clip
+from training.data.crop_cache import PrepareConfig, clip_arrays_path, read_config, read_index, remove_index
+from training.data.prepare import CropExtractor, extract_clip, prepare_cache, sampled_frame_indices
+from training.data.readers import MediaRecord
 
 CONFIG = PrepareConfig(canvas_size=128, input_size=64, segment_length=8, segments_per_video=2)
 
@@ -88,7 +81,7 @@ def test_rotated_phone_clips_are_cut_upright(tmp_path: Path) -> None:
 def test_a_second_run_keeps_the_clips_of_the_first(tmp_path: Path, one_face_clip: Path) -> None:
     out = tmp_path / "cache"
     first = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
-    clip_file = out / "clips" / f"{first[0]['clip_id']}.npz"
+    clip_file = clip_arrays_path(out, first[0].clip_id)
     written = clip_file.stat().st_mtime_ns
     again = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
     assert again == first == read_index(out) and clip_file.stat().st_mtime_ns == written
@@ -97,8 +90,8 @@ def test_a_second_run_keeps_the_clips_of_the_first(tmp_path: Path, one_face_clip
 def test_a_run_cut_short_resumes_from_the_clips_it_finished(tmp_path: Path, one_face_clip: Path) -> None:
     out = tmp_path / "cache"
     first = prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)
-    (out / "index.jsonl").unlink()  # killed before the index was written
-    clip_file = out / "clips" / f"{first[0]['clip_id']}.npz"
+    remove_index(out)  # killed before the index was written
+    clip_file = clip_arrays_path(out, first[0].clip_id)
     written = clip_file.stat().st_mtime_ns
     assert prepare_cache([record(one_face_clip)], out, CONFIG, workers=1) == first
     assert clip_file.stat().st_mtime_ns == written
@@ -107,7 +100,7 @@ def test_a_run_cut_short_resumes_from_the_clips_it_finished(tmp_path: Path, one_
 def test_clips_made_with_other_settings_are_made_again(tmp_path: Path, one_face_clip: Path) -> None:
     out = tmp_path / "cache"
     prepare_cache([record(one_face_clip)], out, dataclasses.replace(CONFIG, face_motion="dlib_correlation"), workers=1)
-    (out / "index.jsonl").unlink()
+    remove_index(out)
     clip_file = next((out / "clips").glob("*.npz"))
     written = clip_file.stat().st_mtime_ns
     prepare_cache([record(one_face_clip)], out, CONFIG, workers=1)

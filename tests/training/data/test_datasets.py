@@ -6,9 +6,10 @@ import collections
 
 import numpy as np
 
-from models.data.augment import augment_window, identity_params, sample_augment_params
-from models.data.datasets import PROVIDED, CachedClip, ModelInputs, PairDataset, PairMix, evaluation_windows
 from tests.support.synthetic_faces import face_crop
+from tests.training.training_data import clip_entry
+from training.data.augment import augment_window, identity_params, sample_augment_params
+from training.data.datasets import PROVIDED, CachedClip, ModelInputs, PairDataset, PairMix, evaluation_windows
 
 INPUTS = ModelInputs(32, (0.5,) * 3, (0.5,) * 3)
 
@@ -18,7 +19,7 @@ def clip(
 ) -> CachedClip:
     crop, points = face_crop(64, seed=len(clip_id))
     count = len(segments)
-    entry = {"clip_id": clip_id, "identity": identity, "label": label, "method": method, "group": group or clip_id}
+    entry = clip_entry(clip_id, label, method, identity, group, crops=count)
     return CachedClip(
         entry, np.stack([crop] * count), np.full(count, 50.0), np.stack([points] * count), np.array(segments)
     )

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from models.data.synthesis import sample_blend_params, self_blend_window
-from models.data.synthesis_temporal import (
+from tests.support.synthetic_faces import face_crop
+from training.data.synthesis import sample_blend_params, self_blend_window
+from training.data.synthesis_temporal import (
     InterpolationParams,
     flicker_window,
     frozen_background_window,
@@ -21,7 +22,6 @@ from models.data.synthesis_temporal import (
     sample_interpolation_params,
     sample_one_shot_params,
 )
-from tests.support.synthetic_faces import face_crop
 
 SIZE = 112
 CORNER = 12  # corner patches this wide are far from the drawn face

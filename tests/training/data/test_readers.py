@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.data.readers import (
+from training.data.readers import (
     read_celebdf,
     read_csv_listing,
     read_dfdc,

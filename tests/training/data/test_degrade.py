@@ -7,7 +7,8 @@ from dataclasses import fields, replace
 import cv2
 import numpy as np
 
-from models.data.degrade import (
+from tests.support.synthetic_faces import face_crop
+from training.data.degrade import (
     DegradeParams,
     degrade_window,
     h264_roundtrip,
@@ -15,8 +16,7 @@ from models.data.degrade import (
     jpeg_roundtrip,
     sample_degradation,
 )
-from models.data.synthesis import sample_blend_params, self_blend_window
-from tests.support.synthetic_faces import face_crop
+from training.data.synthesis import sample_blend_params, self_blend_window
 
 SIZE = 96
 EVERYTHING = DegradeParams(

@@ -1,15 +1,16 @@
-"""Trains the default detector on the crop cache; writes a calibrated checkpoint and its ONNX export.
+"""Trains a CNN detector on the crop cache through its :class:`training.trainable.Trainable`; writes a
+calibrated checkpoint.
 
-Stage 1 fine-tunes the ImageNet RGB backbone and trains the native-resolution residual branch from
-scratch, with a linear frame classifier on their fused features and the residual branch's mask head,
-on aligned pairs of single crops: a real crop and a fake made from it by a synthesis family (or a
+Stage 1 trains what the detector reads per crop (for ``cnn_npr_lstm``: the ImageNet RGB backbone fine-tuned
+and the native-resolution residual branch from scratch, with its mask head) and a frame classifier on the
+features, on aligned pairs of single crops: a real crop and a fake made from it by a synthesis family (or a
 provided fake of a training identity and its real twin), both through one degradation history.
-Stage 2 freezes both branches and trains the LSTM head on windows of features, warm-started as the
-mean of the frame classifier; it is kept only when it beats that mean on the validation windows of
-the temporal families. Validation (held-out identities only) picks the best step and calibrates the
-temperature and the threshold.
+Stage 2 freezes the features and trains the window head on windows of them, warm-started from the frame
+classifier; it is kept only when it beats that start on the validation windows of the temporal families.
+Validation (held-out identities only) picks the best step and calibrates the temperature and the threshold.
 
-    python -m models.train --cache ~/.cache/deepfake-analyzer/crops --out out/detector_v2.pt
+    python -m training.train --cache ~/.cache/deepfake-analyzer/crops --out out/detector_v2.pt
+    python -m training.train --architecture cnn_lstm --out out/cnn_lstm.pt
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional
 from torch.utils.data import DataLoader
 
 from models.backbones import backbone_defaults
-from models.calibration import choose_threshold, fit_temperature, sigmoid
 from models.checkpoint import ModelSpec, save_checkpoint
-from models.data.datasets import (
+from models.registry import build_model
+from training.calibration import choose_threshold, fit_temperature, sigmoid
+from training.cnn_trainable import TRAINABLES, build_trainable, trainable_kind
+from training.data.crop_cache import ClipEntry, default_cache, read_config, read_index
+from training.data.datasets import (
     TEMPORAL_MIX,
     CachedClip,
     EvalWindow,
@@ -45,48 +48,14 @@ from models.data.datasets import (
     load_autoencoders,
     load_bank,
 )
-from models.data.families import FAMILIES
-from models.data.prepare import default_cache, read_config, read_index
-from models.data.splits import TRAIN, VAL, assign_splits, manipulation_family
-from models.metrics import roc_auc
-from models.native import ARCHITECTURE, NativeCnnLstm, mask_target
-from models.registry import build_model
-from models.temporal import LstmHead
+from training.data.families import FAMILIES
+from training.data.splits import TRAIN, VAL, assign_splits, manipulation_family
+from training.metrics import roc_auc
+from training.train_config import TrainConfig
+from training.trainable import OVERALL, CropBatch, Trainable
 
 VALIDATION_FAMILIES = ("self_blend", "mouth_blend", "rerender_whole", "one_shot", "flicker", "interpolated")
 TEMPORAL_FAMILIES = tuple(name for name, family in FAMILIES.items() if family.temporal)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training recipe; every field is a CLI flag."""
-
-    input_size: int = 128  # RGB crop side fed to the backbone
-    window: int = 16  # crops per temporal window (the live engine's ring size)
-    hidden_size: int = 128  # LSTM width
-    pairs_per_batch: int = 12  # a batch holds both members of each pair
-    # Stage 1 ends at whichever comes first; the steps bound it on a quiet 2-core machine, so a busy
-    # machine takes longer rather than training less.
-    stage1_minutes: float = 75.0  # wall-clock budget of stage 1
-    stage1_max_steps: int = 1750  # seed 0 at 2000 steps peaked at 1750 on validation
-    backbone_lr: float = 3e-4
-    residual_lr: float = 1e-3
-    head_lr: float = 1e-3
-    weight_decay: float = 1e-4
-    mask_weight: float = 0.5  # weight of the residual branch's manipulation-mask loss
-    eval_every: int = 250  # stage-1 steps between validations
-    patience: int = 8  # validations without improvement before stopping
-    stage2_pairs: int = 600  # augmented training pairs of windows featurised for the LSTM
-    stage2_epochs: int = 20
-    stage2_patience: int = 5
-    head_lr_stage2: float = 3e-4
-    val_windows_per_clip: int = 4
-    max_window_fpr: float = 0.1  # the threshold keeps validation real-window FPR at or under this
-    max_clip_fpr: float = 0.05  # ... and validation real-clip FPR at or under this
-    split_seed: int = 0
-    seed: int = 0
-    workers: int = 1  # data loader processes (synthesis, degradation)
-    hold_out_family: str = ""  # a manipulation family whose provided fakes are never trained or validated on
 
 
 def seed_everything(seed: int) -> None:
@@ -112,15 +81,15 @@ class Roles:
     val_fake: list[str]
 
 
-def training_roles(entries: list[dict], splits: dict[str, str], hold_out_family: str = "") -> Roles:
+def training_roles(entries: list[ClipEntry], splits: dict[str, str], hold_out_family: str = "") -> Roles:
     """Reals and provided fakes of the training and validation splits; a held-out family is left out of both."""
     roles: dict[str, list[str]] = defaultdict(list)
     for entry in entries:
-        split = splits[entry["clip_id"]]
-        family = manipulation_family(entry["method"])
+        split = splits[entry.clip_id]
+        family = manipulation_family(entry.method)
         if split not in (TRAIN, VAL) or (hold_out_family and family == hold_out_family):
             continue
-        roles[f"{split}_{'real' if entry['label'] == 'real' else 'fake'}"].append(entry["clip_id"])
+        roles[f"{split}_{'fake' if entry.is_fake else 'real'}"].append(entry.clip_id)
     return Roles(roles["train_real"], roles["train_fake"], roles["val_real"], roles["val_fake"])
 
 
@@ -144,20 +113,20 @@ def validation_windows(
 
 @torch.no_grad()
 def embed_windows(
-    model: NativeCnnLstm, windows: Iterable[EvalWindow], inputs: ModelInputs, device: torch.device, batch: int = 64
+    trainable: Trainable, windows: Iterable[EvalWindow], inputs: ModelInputs, device: torch.device, batch: int = 64
 ) -> tuple[np.ndarray, list[WindowInfo]]:
-    """Fused features (N, T, D) of each window's crops (inputs derived from the canvases as the engine
+    """Per-crop features (N, T, D) of each window's crops (inputs derived from the canvases as the engine
     derives them) and what is kept of each window."""
-    model.eval()
+    trainable.eval()
     outputs, infos = [], []
     for window in windows:
         crops = inputs.crop_tensor(inputs.crops(window.canvases, window.sides))
         canvases = canvas_tensor(window.canvases)
         parts = [
-            model.embed(crops[i : i + batch].to(device), canvases[i : i + batch].to(device)).float().cpu()
+            trainable.features(CropBatch(crops[i : i + batch], canvases[i : i + batch]).to(device))["features"]
             for i in range(0, len(crops), batch)
         ]
-        outputs.append(torch.cat(parts).numpy())
+        outputs.append(torch.cat(parts).float().cpu().numpy())
         infos.append(WindowInfo(window.clip_id, window.label, window.kind))
     return (np.stack(outputs) if outputs else np.zeros((0, 0, 0), np.float32)), infos
 
@@ -189,69 +158,35 @@ def validation_auc(windows: list[WindowInfo], window_scores: np.ndarray) -> dict
     return figures
 
 
-class FrameClassifier(nn.Module):
-    """Stage 1's head: a linear logit on the fused per-crop features."""
-
-    def __init__(self, feature_dim: int) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(0.2)
-        self.linear = nn.Linear(feature_dim, 1)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.dropout(features)).squeeze(-1)
-
-
 def stage1_step(
-    model: NativeCnnLstm,
-    classifier: FrameClassifier,
-    optimizer: torch.optim.Optimizer,
-    batch: dict,
-    config: TrainConfig,
-    device: torch.device,
-) -> tuple[float, float]:
-    """One update on a batch of single-crop pairs; returns (classification loss, mask loss)."""
-    crops = batch["crops"].flatten(0, 2).to(device)  # (B, 2, 1, ...) -> (2B, ...)
-    canvases = batch["canvases"].flatten(0, 2).to(device)
-    labels = batch["labels"].flatten().to(device)
-    masks = batch["masks"].flatten(0, 2).to(device)
-    mask_weights = batch["mask_weights"].flatten().to(device)
-    model.train()
-    classifier.train()
-    features, mask_logits = model.embed_with_mask(crops, canvases)
-    loss = functional.binary_cross_entropy_with_logits(classifier(features), labels)
-    targets = mask_target(masks, mask_logits.shape[-1])
-    per_crop = functional.binary_cross_entropy_with_logits(mask_logits, targets, reduction="none").mean(dim=(1, 2))
-    mask_loss = (per_crop * mask_weights).sum() / mask_weights.sum().clamp(min=1.0)
+    trainable: Trainable, optimizer: torch.optim.Optimizer, batch: dict, device: torch.device
+) -> dict[str, float]:
+    """One update on a batch of pairs (``PairDataset``); returns its named losses."""
+    crops = CropBatch.of_pairs(batch).to(device)
+    trainable.train()
+    losses = trainable.losses(crops, trainable(crops))
     optimizer.zero_grad(set_to_none=True)
-    (loss + config.mask_weight * mask_loss).backward()
+    losses[OVERALL].backward()
     optimizer.step()
-    return float(loss.detach()), float(mask_loss.detach())
+    return {name: float(value.detach()) for name, value in losses.items()}
 
 
 def train_stage1(
-    model: NativeCnnLstm,
+    trainable: Trainable,
     config: TrainConfig,
     dataset: PairDataset,
     val_windows: list[EvalWindow],
     inputs: ModelInputs,
     device: torch.device,
     log: list[dict],
-) -> FrameClassifier:
-    """Stage 1; leaves the best-validating weights in ``model`` and returns that step's frame classifier."""
-    classifier = FrameClassifier(model.feature_dim).to(device)
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": model.backbone.parameters(), "lr": config.backbone_lr},
-            {"params": model.residual.parameters(), "lr": config.residual_lr},
-            {"params": classifier.parameters(), "lr": config.head_lr},
-        ],
-        weight_decay=config.weight_decay,
-    )
+) -> None:
+    """Stage 1; leaves the best-validating weights (detector and frame classifier) in ``trainable``."""
+    optimizer = torch.optim.AdamW(trainable.parameter_groups(), weight_decay=config.weight_decay)
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     started = time.monotonic()
     budget_s = config.stage1_minutes * 60.0
     best_score, best_state, stale, step, epoch = -1.0, None, 0, 0, 0
-    losses: list[tuple[float, float]] = []
+    losses: list[dict[str, float]] = []
     while step < config.stage1_max_steps and stale < config.patience:
         dataset.set_epoch(epoch)
         loader = DataLoader(
@@ -262,21 +197,21 @@ def train_stage1(
             progress = max(step / config.stage1_max_steps, (time.monotonic() - started) / budget_s)
             for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-            losses.append(stage1_step(model, classifier, optimizer, batch, config, device))
+            losses.append(stage1_step(trainable, optimizer, batch, device))
             step += 1
             out_of_time = time.monotonic() - started >= budget_s or step >= config.stage1_max_steps
             if step % config.eval_every == 0 or out_of_time:
-                features, infos = embed_windows(model, val_windows, inputs, device)
+                parts = [name for name in losses[-1] if name != OVERALL]  # the named parts of the overall loss
+                features, infos = embed_windows(trainable, val_windows, inputs, device)
                 with torch.no_grad():
-                    classifier.eval()
-                    logits = classifier(torch.from_numpy(features[:, 0]).to(device)).cpu().numpy()
+                    logits = trainable.classifier(torch.from_numpy(features[:, 0]).to(device)).float().cpu().numpy()
                 figures = validation_auc(infos, logits)
                 entry = {
                     "stage": 1,
                     "step": step,
                     "epoch": epoch,
-                    "train_loss": float(np.mean([loss for loss, _ in losses])),
-                    "mask_loss": float(np.mean([mask for _, mask in losses])),
+                    "train_loss": float(np.mean([named[OVERALL] for named in losses])),
+                    **{f"{part}_loss": float(np.mean([named[part] for named in losses])) for part in parts},
                     **{f"val_auc_{name}": value for name, value in figures.items()},
                     "elapsed_s": round(time.monotonic() - started, 1),
                 }
@@ -285,10 +220,7 @@ def train_stage1(
                 losses = []
                 if figures["mean"] > best_score:
                     best_score, stale = figures["mean"], 0
-                    best_state = (
-                        {k: v.detach().clone() for k, v in model.state_dict().items()},
-                        {k: v.detach().clone() for k, v in classifier.state_dict().items()},
-                    )
+                    best_state = {k: v.detach().clone() for k, v in trainable.state_dict().items()}
                 else:
                     stale += 1
             if out_of_time or stale >= config.patience:
@@ -297,9 +229,7 @@ def train_stage1(
         if time.monotonic() - started >= budget_s:
             break
     if best_state is not None:
-        model.load_state_dict(best_state[0])
-        classifier.load_state_dict(best_state[1])
-    return classifier
+        trainable.load_state_dict(best_state)
 
 
 def _collate(items: list[dict]) -> dict:
@@ -309,55 +239,24 @@ def _collate(items: list[dict]) -> dict:
     return batch
 
 
-def warm_start_lstm_head(head: LstmHead, frame_head: nn.Linear, input_scale: float, gate_bias: float = 6.0) -> None:
-    """Sets the LSTM head to start as the mean over time of the frame classifier's (squashed) logits.
-
-    LSTM unit 0 gets the frame classifier as its cell input, an input and output gate held open and a
-    forget gate held shut, so h_t = tanh(tanh(input_scale * frame_logit_t)); the output layer reads only
-    that unit. The other units keep their random input weights but start unread, so training adds
-    temporal evidence on top of a head that already scores like the frame classifier. ``input_scale``
-    should bring typical frame logits into tanh's near-linear range (see :func:`warm_start_scale`).
-    """
-    if head.lstm.num_layers != 1:
-        raise ValueError("warm start supports single-layer LSTM heads")
-    hidden = head.lstm.hidden_size
-    with torch.no_grad():
-        for parameter in head.lstm.parameters():
-            parameter.view(4, hidden, -1)[:, 0] = 0.0  # rows of unit 0 in each gate (input, forget, cell, output)
-        head.lstm.weight_ih_l0.view(4, hidden, -1)[2, 0] = input_scale * frame_head.weight[0]
-        head.lstm.bias_ih_l0.view(4, hidden)[:, 0] = torch.tensor(
-            [gate_bias, -gate_bias, input_scale * float(frame_head.bias[0]), gate_bias]
-        )
-        head.classifier.weight.zero_()
-        head.classifier.weight[0, 0] = 1.0 / input_scale
-        head.classifier.bias.zero_()
-
-
-@torch.no_grad()
-def warm_start_scale(frame_head: nn.Linear, features: np.ndarray) -> float:
-    """Scale mapping 95% of the frame logits on ``features`` (N, T, D) into [-0.5, 0.5]."""
-    logits = frame_head(torch.from_numpy(features.reshape(-1, features.shape[-1]))).squeeze(-1).numpy()
-    return float(0.5 / max(np.percentile(np.abs(logits), 95), 1e-3))
-
-
 @torch.no_grad()
 def featurize_pairs(
-    model: NativeCnnLstm, dataset: PairDataset, device: torch.device, workers: int
+    trainable: Trainable, dataset: PairDataset, device: torch.device, workers: int
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features (2N, T, D), labels (2N,) and the fake kind of each pair (N,) of every pair of ``dataset``."""
-    model.eval()
+    trainable.eval()
     features, labels, kinds = [], [], []
     for batch in DataLoader(dataset, batch_size=4, num_workers=workers, collate_fn=_collate):
-        crops, canvases = batch["crops"], batch["canvases"]  # (B, 2, T, ...)
-        flat = model.embed(crops.flatten(0, 2).to(device), canvases.flatten(0, 2).to(device)).float().cpu()
-        features.append(flat.view(crops.shape[0] * 2, crops.shape[2], -1).numpy())
+        pairs, steps = batch["crops"].shape[0], batch["crops"].shape[2]
+        flat = trainable.features(CropBatch.of_pairs(batch).to(device))["features"].float().cpu()
+        features.append(flat.view(pairs * 2, steps, -1).numpy())
         labels.append(batch["labels"].flatten().numpy())
         kinds.extend(batch["kind"])
     return np.concatenate(features), np.concatenate(labels), kinds
 
 
 def train_head(
-    model: NativeCnnLstm,
+    trainable: Trainable,
     train_features: np.ndarray,
     train_labels: np.ndarray,
     val_features: np.ndarray,
@@ -368,10 +267,10 @@ def train_head(
 ) -> np.ndarray:
     """Stage 2: the LSTM head on frozen features; returns the kept head's validation logits.
 
-    Epoch -1 is the warm-started head, which scores as the mean of the frame classifier: training is
-    kept only where it beats it on the validation windows of the temporal families.
+    Epoch -1 is the warm-started head (for the CNNs: scoring as the mean of the frame classifier): training
+    is kept only where it beats it on the validation windows of the temporal families.
     """
-    head = model.head
+    head = trainable.window_head
     optimizer = torch.optim.AdamW(head.parameters(), lr=config.head_lr_stage2, weight_decay=1e-2)
     loss_fn = nn.BCEWithLogitsLoss()
     features = torch.from_numpy(train_features).to(device)
@@ -443,7 +342,7 @@ def calibrate(windows: list[WindowInfo], logits: np.ndarray, config: TrainConfig
 
 
 def training_data_text(cache: Path, hold_out: str) -> str:
-    sources = sorted({entry["source"] for entry in read_index(cache)})
+    sources = sorted({entry.source for entry in read_index(cache)})
     held = f" Provided fakes of the {hold_out!r} family were held out of training and validation." if hold_out else ""
     return (
         "Face canvases (dlib HOG detector and the engine's tracker, margin 1.3, native resolution up to 256 px) of "
@@ -468,8 +367,9 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
     bank = load_bank(cache, set(roles.train_real + roles.train_fake + roles.val_real + roles.val_fake))
     autoencoders = load_autoencoders(autoencoders_dir)
     defaults = backbone_defaults("efficientnet_lite0")
+    kind = trainable_kind(config.architecture)
     spec = ModelSpec(
-        architecture=ARCHITECTURE,
+        architecture=kind.architecture,
         backbone="efficientnet_lite0",
         input_size=config.input_size,
         mean=defaults.mean,
@@ -477,10 +377,10 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
         window=config.window,
         hidden_size=config.hidden_size,
         crop_margin=cache_config.crop_margin,
-        canvas_size=cache_config.canvas_size,
+        canvas_size=cache_config.canvas_size if kind.reads_canvas else 0,
     )
     inputs = ModelInputs(spec.input_size, spec.mean, spec.std)
-    model: NativeCnnLstm = build_model(spec, pretrained_backbone=True).to(device)
+    trainable = build_trainable(build_model(spec, pretrained_backbone=True), config).to(device)
     log: list[dict] = []
     pairs = PairDataset(
         bank,
@@ -508,9 +408,8 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
         ),
         flush=True,
     )
-    frame_classifier = train_stage1(model, config, pairs, val_frames, inputs, device, log).cpu()
+    train_stage1(trainable, config, pairs, val_frames, inputs, device, log)
     stage1_s = time.monotonic() - started
-    model = model.cpu() if device.type == "cpu" else model
 
     window_pairs = PairDataset(
         bank,
@@ -523,19 +422,18 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
         mix=TEMPORAL_MIX,
         autoencoders=autoencoders,
     )
-    train_features, train_labels, _ = featurize_pairs(model, window_pairs, device, config.workers)
-    linear = frame_classifier.linear
-    warm_start_lstm_head(model.head, linear.to(device), warm_start_scale(linear.cpu(), train_features))
+    train_features, train_labels, _ = featurize_pairs(trainable, window_pairs, device, config.workers)
+    trainable.start_window_head(torch.from_numpy(train_features))
     windows = validation_windows(bank, roles, config.window, config.val_windows_per_clip, config.seed, autoencoders)
-    val_features, val_windows = embed_windows(model, windows, inputs, device)
-    val_logits = train_head(model, train_features, train_labels, val_features, val_windows, config, device, log)
+    val_features, val_windows = embed_windows(trainable, windows, inputs, device)
+    val_logits = train_head(trainable, train_features, train_labels, val_features, val_windows, config, device, log)
 
     temperature, threshold, calibration = calibrate(val_windows, val_logits, config)
     metrics = {
         "val_video_auc": validation_auc(val_windows, val_logits),
         **calibration,
         "split_seed": config.split_seed,
-        "split": "units of shared identity, footage and face descriptor (models.data.splits)",
+        "split": "units of shared identity, footage and face descriptor (training.data.splits)",
         "hold_out_family": config.hold_out_family,
         "train_config": asdict(config),
         "train_minutes": round((time.monotonic() - started) / 60.0, 1),
@@ -549,7 +447,7 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
         training_data=training_data_text(cache, config.hold_out_family),
         metrics=metrics,
     )
-    sha = save_checkpoint(out, model.cpu(), spec, half_precision=True)
+    sha = save_checkpoint(out, trainable.detector.cpu(), spec, half_precision=True)
     result = {
         "checkpoint": str(out),
         "sha256": sha,
@@ -565,7 +463,7 @@ def train(cache: Path, out: Path, config: TrainConfig, autoencoders_dir: Path | 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from training.data.prepare")
     parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <cache>/autoencoders)")
     # Not the shipped checkpoint: a new run replaces it only by a deliberate --out (see models/MODEL_CARD.md).
     parser.add_argument("--out", type=Path, default=Path("out/detector_v2.pt"))
@@ -575,7 +473,8 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         else:
-            parser.add_argument(flag, type=type(default), default=default)
+            choices = sorted(TRAINABLES) if field == "architecture" else None
+            parser.add_argument(flag, type=type(default), default=default, choices=choices)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = TrainConfig(**{field: getattr(args, field) for field in asdict(TrainConfig())})

@@ -1,17 +1,17 @@
 """Contact sheets of the synthesis families, to check by eye that each fake looks like its claim.
 
 Takes a few windows of consecutive real crops from different clips of a crop cache, applies a
-family (:mod:`models.data.families`) and writes a PNG grid: per window a row of real frames, a row
+family (:mod:`training.data.families`) and writes a PNG grid: per window a row of real frames, a row
 of fake frames, a row of masks (grey) and, with ``--diff``, a row of amplified ``|fake - real|``.
-With ``--degrade`` one random degradation history (:mod:`models.data.degrade`) is applied to both
+With ``--degrade`` one random degradation history (:mod:`training.data.degrade`) is applied to both
 the real and the fake window of each row pair, as training does. Windows, donors and synthesis are
 deterministic given ``--seed``; every family sees the same windows.
 
 Command::
 
-    python -m models.data.contact_sheet --family NAME --cache DIR --out PNG [--windows 4] [--frames 4]
+    python -m training.data.contact_sheet --family NAME --cache DIR --out PNG [--windows 4] [--frames 4]
         [--length T] [--seed 0] [--autoencoders DIR] [--degrade] [--diff]
-    python -m models.data.contact_sheet --family all --cache DIR --out-dir DIR [...]
+    python -m training.data.contact_sheet --family all --cache DIR --out-dir DIR [...]
 
 ``--length`` is the window length given to the family (default ``--frames``); ``--frames`` evenly
 spaced frames of it are shown. ``all`` skips the autoencoder families unless ``--autoencoders``
@@ -28,9 +28,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.data.degrade import degrade_window, sample_degradation
-from models.data.families import FAMILIES, Family, SynthesisContext
-from models.data.prepare import load_clip, read_index
+from training.data.crop_cache import load_clip, read_index
+from training.data.degrade import degrade_window, sample_degradation
+from training.data.families import FAMILIES, Family, SynthesisContext
 
 HEADER = 28  # height of the title strip, pixels
 DIFF_GAIN = 4.0  # |fake - real| is multiplied by this in the difference row
@@ -58,7 +58,7 @@ def segment_starts(segment: np.ndarray, length: int) -> list[int]:
 
 def real_windows(cache: Path, count: int, length: int, rng: np.random.Generator) -> list[RealWindow]:
     """Up to ``count`` windows of ``length`` crops, each from a different real clip, chosen by ``rng``."""
-    entries = [entry for entry in read_index(cache) if entry["label"] == "real"]
+    entries = [entry for entry in read_index(cache) if entry.label == "real"]
     windows: list[RealWindow] = []
     for position in rng.permutation(len(entries)):
         if len(windows) == count:
@@ -70,7 +70,7 @@ def real_windows(cache: Path, count: int, length: int, rng: np.random.Generator)
         start = int(starts[rng.integers(len(starts))])
         crops = arrays["crops"][start : start + length]
         landmarks = arrays["landmarks"][start : start + length].astype(np.float32)
-        windows.append(RealWindow(entries[position]["clip_id"], start, crops, landmarks))
+        windows.append(RealWindow(entries[position].clip_id, start, crops, landmarks))
     return windows
 
 
@@ -148,7 +148,7 @@ def write_png(path: Path, image: np.ndarray) -> None:
 def _load_bank(folder: Path | None) -> object | None:
     if folder is None:
         return None
-    from models.data.autoencoders import AutoencoderBank  # imports torch, so only when asked for
+    from training.data.autoencoders import AutoencoderBank  # imports torch, so only when asked for
 
     return AutoencoderBank.load(folder)
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from models.calibration import choose_threshold, fit_temperature, sigmoid
-from models.metrics import (
+from training.calibration import choose_threshold, fit_temperature, sigmoid
+from training.metrics import (
     average_precision,
     equal_error_rate,
     expected_calibration_error,

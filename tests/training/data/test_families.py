@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from models.data.families import FAMILIES, SynthesisContext
 from tests.support.data import REPO_ROOT
 from tests.support.synthetic_faces import face_crop
+from training.data.families import FAMILIES, SynthesisContext
 
 SIZE = 96
 LOCAL_EXCEPTIONS = {"one_shot"}  # re-synthesises the whole frame; its mask marks the animated face
@@ -90,7 +90,7 @@ def test_families_pickle_for_spawned_workers() -> None:
 
 
 def test_importing_the_registry_does_not_import_torch() -> None:
-    code = "import sys, models.data.families; sys.exit('torch' in sys.modules)"
+    code = "import sys, training.data.families; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False).returncode == 0
 
 

@@ -1,8 +1,8 @@
-"""Markdown tables for the model card, from the JSON reports of ``models.evaluate`` (numbers are never typed in).
+"""Markdown tables for the model card, from the JSON reports of ``training.evaluate`` (numbers are never typed in).
 
-python -m models.model_card families NEW.eval.json [--against OLD.eval.json]
-python -m models.model_card seeds SEED0.eval.json SEED1.eval.json SEED2.eval.json
-python -m models.model_card held-out LOFO1.eval.json LOFO2.eval.json ...
+python -m training.model_card families NEW.eval.json [--against OLD.eval.json]
+python -m training.model_card seeds SEED0.eval.json SEED1.eval.json SEED2.eval.json
+python -m training.model_card held-out LOFO1.eval.json LOFO2.eval.json ...
 """
 
 from __future__ import annotations

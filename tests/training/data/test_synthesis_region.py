@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from models.data.synthesis_region import (
+from tests.support.synthetic_faces import face_crop
+from training.data.synthesis_region import (
     EYES,
     MOUTH,
     eyes_blend_window,
@@ -17,7 +18,6 @@ from models.data.synthesis_region import (
     sample_eyes_params,
     sample_mouth_params,
 )
-from tests.support.synthetic_faces import face_crop
 
 SIZE = 112
 

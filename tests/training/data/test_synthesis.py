@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from models.data.synthesis import (
+from tests.support.synthetic_faces import face_crop
+from training.data.synthesis import (
     face_mask,
     face_swap,
     face_swap_window,
@@ -14,7 +15,6 @@ from models.data.synthesis import (
     self_blend,
     self_blend_window,
 )
-from tests.support.synthetic_faces import face_crop
 
 SIZE = 96
 

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from models.data.contact_sheet import HEADER, main, real_windows, segment_starts, shown_frames
-from models.data.families import FAMILIES
 from tests.support.synthetic_faces import face_crop
+from tests.training.training_data import clip_entry
+from training.data.contact_sheet import HEADER, main, real_windows, segment_starts, shown_frames
+from training.data.crop_cache import clip_arrays_path, write_index
+from training.data.families import FAMILIES
 
 SIZE = 64
 
 
 def write_cache(root: Path) -> Path:
     """Three real clips (two segments each) and one fake clip, in the crop cache format."""
-    (root / "clips").mkdir(parents=True)
+    clip_arrays_path(root, "").parent.mkdir(parents=True)
     entries = []
     for index, (clip_id, label) in enumerate([("a", "real"), ("b", "real"), ("c", "real"), ("f", "fake")]):
         pairs = [face_crop(SIZE, seed=index, shift=(t % 5, -(t % 3))) for t in range(10)]
         np.savez(
-            root / "clips" / f"{clip_id}.npz",
+            clip_arrays_path(root, clip_id),
             crops=np.stack([p[0] for p in pairs]),
             landmarks=np.stack([p[1] for p in pairs]).astype(np.float32),
             segment=np.array([0] * 6 + [1] * 4, dtype=np.int32),
         )
         method = "none" if label == "real" else "test fake"
-        entries.append({"clip_id": clip_id, "label": label, "method": method, "source": "t", "identity": clip_id})
-    (root / "index.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+        entries.append(clip_entry(clip_id, label, method, crops=len(pairs)))
+    write_index(root, entries)
     return root
 
 

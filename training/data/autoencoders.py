@@ -13,7 +13,7 @@ re-rendering back through a soft face mask (like face swaps).
 
 Command::
 
-    python -m models.data.autoencoders --cache DIR --out DIR [--clips FILE] [--seed 0] [--max-crops N]
+    python -m training.data.autoencoders --cache DIR --out DIR [--clips FILE] [--seed 0] [--max-crops N]
 
 trains the bank on the real crops of a crop cache, or reuses ``--out`` when it already holds a bank
 trained on the same input and settings, and prints one JSON line of figures.
@@ -39,7 +39,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from models.data.synthesis import blend, face_mask, sample_blend_params
+from training.data.crop_cache import load_clip, read_index
+from training.data.synthesis import blend, face_mask, sample_blend_params
 
 UPSAMPLERS = ("transposed", "pixel_shuffle", "nearest", "bilinear")
 BANK_FILE = "bank.json"
@@ -460,24 +461,18 @@ def read_real_crops(cache: Path, clip_ids: set[str] | None, max_crops: int) -> t
 
     Clips are read in sorted id order so the same cache gives the same array (and input hash).
     """
-    with open(cache / "index.jsonl") as handle:
-        entries = [json.loads(line) for line in handle if line.strip()]
     chosen = sorted(
-        entry["clip_id"]
-        for entry in entries
-        if entry.get("label") == "real" and (clip_ids is None or entry["clip_id"] in clip_ids)
+        (e for e in read_index(cache) if e.label == "real" and (clip_ids is None or e.clip_id in clip_ids)),
+        key=lambda entry: entry.clip_id,
     )
     if not chosen:
         raise SystemExit(f"no real clips to train on in {cache}")
-    arrays = []
-    for clip in chosen:
-        with np.load(cache / "clips" / f"{clip}.npz") as data:
-            arrays.append(data["crops"])
+    arrays = [load_clip(cache, entry)["crops"] for entry in chosen]
     crops = np.concatenate(arrays)
     if len(crops) > max_crops:
         # Even thinning keeps every clip represented and the held-out tail made of the last clips.
         crops = crops[np.linspace(0, len(crops) - 1, max_crops).round().astype(int)]
-    return crops, chosen
+    return crops, [entry.clip_id for entry in chosen]
 
 
 def reusable(out_dir: Path, crops_hash: str, settings: dict[str, Any]) -> bool:

@@ -7,12 +7,40 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.data.prepare import PrepareConfig, save_clip, write_index
 from tests.support.synthetic_faces import face_crop
+from training.data.crop_cache import ClipEntry, PrepareConfig, save_clip, write_config, write_index
 
 CANVAS = 64
 INPUT = 32
 FRAMES = 8
+
+
+def clip_entry(
+    clip_id: str,
+    label: str = "real",
+    method: str = "none",
+    identity: str = "",
+    group: str = "",
+    source: str = "test",
+    descriptor: list[float] | None = None,
+    crops: int = FRAMES,
+) -> ClipEntry:
+    """A cache entry of a made-up clip (identity and group default to the clip's own)."""
+    return ClipEntry(
+        path=f"{clip_id}.mp4",
+        label=label,
+        kind="video",
+        method=method,
+        source=source,
+        license="test",
+        group=group or clip_id,
+        identity=identity or clip_id,
+        clip_id=clip_id,
+        crops=crops,
+        segments=2,
+        face_px=CANVAS,
+        descriptor=descriptor,
+    )
 
 
 def drawn_arrays(seed: int, fake: bool = False, frames: int = FRAMES) -> dict[str, np.ndarray]:
@@ -46,21 +74,8 @@ def write_drawn_cache(cache: Path, reals: int = 10, fakes: int = 6) -> Path:
         method = ("lip sync: drawn" if number % 2 else "face swap: drawn") if fake else "none"
         clip_id = f"clip{number}"
         save_clip(cache, clip_id, drawn_arrays(number, fake))
-        entries.append(
-            {
-                "clip_id": clip_id,
-                "path": f"{clip_id}.mp4",
-                "label": "fake" if fake else "real",
-                "kind": "video",
-                "method": method,
-                "source": f"repo{number % 3}",
-                "license": "test",
-                "group": clip_id,
-                "identity": f"person{number}",
-                "crops": FRAMES,
-                "segments": 2,
-                "descriptor": None,
-            }
-        )
-    write_index(cache, entries, PrepareConfig(canvas_size=CANVAS, input_size=INPUT, segment_length=FRAMES // 2))
+        label = "fake" if fake else "real"
+        entries.append(clip_entry(clip_id, label, method, identity=f"person{number}", source=f"repo{number % 3}"))
+    write_index(cache, entries)
+    write_config(cache, PrepareConfig(canvas_size=CANVAS, input_size=INPUT, segment_length=FRAMES // 2))
     return cache

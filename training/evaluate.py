@@ -9,13 +9,13 @@ Scores are calibrated probabilities, p_fake = sigmoid(logit / spec.temperature).
   engine's max over faces is that face);
 * frame-mean score: the mean of a window's frame scores, the alternative the temporal head must beat.
 
-Clips are split exactly as in training (``models.data.splits`` with the checkpoint's seed). Every
+Clips are split exactly as in training (``training.data.splits`` with the checkpoint's seed). Every
 subset pairs the split's real clips with some fakes: the provided fakes of one manipulation family,
 of one method, or fakes synthesized from those very real clips by one synthesis family. A checkpoint
 trained without a family (``hold_out_family``) is also scored on every clip of that family, in any
 split, since it never saw one.
 
-    python -m models.evaluate --model models/checkpoints/detector.pt
+    python -m training.evaluate --model models/checkpoints/detector.pt
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.calibration import sigmoid
 from models.checkpoint import save_checkpoint
-from models.data.datasets import CachedClip, ModelInputs, canvas_tensor, load_autoencoders, load_bank
-from models.data.families import FAMILIES, SynthesisContext
-from models.data.prepare import default_cache, read_index
-from models.data.splits import TEST, VAL, assign_splits, manipulation_family, method_name
-from models.metrics import roc_auc, roc_curve, summary
 from models.registry import LoadedModel, load_model
+from training.calibration import sigmoid
+from training.data.crop_cache import default_cache, read_index
+from training.data.datasets import CachedClip, ModelInputs, canvas_tensor, load_autoencoders, load_bank
+from training.data.families import FAMILIES, SynthesisContext
+from training.data.splits import TEST, VAL, assign_splits, manipulation_family, method_name
+from training.metrics import roc_auc, roc_curve, summary
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -93,7 +93,7 @@ def synthesized(clip: CachedClip, family: str, donors: list[CachedClip], seed: i
     key = int(hashlib.sha1(f"{clip.clip_id}:{family}".encode()).hexdigest()[:8], 16)
     rng = np.random.default_rng([seed, key])
     fakes = clip.crops.copy()
-    others = [d for d in donors if d.entry["identity"] != clip.entry["identity"]]
+    others = [d for d in donors if d.entry.identity != clip.entry.identity]
     for segment in np.unique(clip.segment):
         positions = np.flatnonzero(clip.segment == segment)
         donor = None
@@ -103,7 +103,7 @@ def synthesized(clip: CachedClip, family: str, donors: list[CachedClip], seed: i
             donor = (other.crops[chosen], other.landmarks[chosen])
         context = SynthesisContext(donor=donor, autoencoders=autoencoders)
         fakes[positions] = FAMILIES[family].make(clip.crops[positions], clip.landmarks[positions], rng, context)[0]
-    entry = {**clip.entry, "clip_id": f"{clip.clip_id}#{family}", "label": "fake", "method": f"synthetic: {family}"}
+    entry = replace(clip.entry, clip_id=f"{clip.clip_id}#{family}", label="fake", method=f"synthetic: {family}")
     return CachedClip(entry, fakes, clip.canvas_side, clip.landmarks, clip.segment)
 
 
@@ -112,20 +112,20 @@ def score_bank(
 ) -> list[ClipScores]:
     """Scores every clip and, for real clips, a fake of each by every synthesis family in ``families``."""
     results = []
-    reals = [clip for clip in bank.values() if clip.entry["label"] == "real"]
+    reals = [clip for clip in bank.values() if clip.entry.label == "real"]
     for clip_id, clip in sorted(bank.items()):
         entry = clip.entry
-        label = int(entry["label"] == "fake")
+        label = int(entry.label == "fake")
         frame, window, frame_mean = score_clip(loaded, clip)
-        family = manipulation_family(entry["method"])
-        results.append(ClipScores(clip_id, label, entry["method"], family, entry["source"], frame, window, frame_mean))
+        family = manipulation_family(entry.method)
+        results.append(ClipScores(clip_id, label, entry.method, family, entry.source, frame, window, frame_mean))
         if label:
             continue
         for name in families:
             fake = synthesized(clip, name, reals, seed, autoencoders)
             frame, window, frame_mean = score_clip(loaded, fake)
-            method = fake.entry["method"]
-            results.append(ClipScores(fake.clip_id, 1, method, name, entry["source"], frame, window, frame_mean))
+            method = fake.entry.method
+            results.append(ClipScores(fake.clip_id, 1, method, name, entry.source, frame, window, frame_mean))
     return results
 
 
@@ -272,7 +272,7 @@ def evaluate(
     split_of = assign_splits(entries, seed=seed)
     wanted = {c for c, s in split_of.items() if s in splits}
     if hold_out:
-        wanted |= {e["clip_id"] for e in entries if manipulation_family(e["method"]) == hold_out}
+        wanted |= {e.clip_id for e in entries if manipulation_family(e.method) == hold_out}
     bank = load_bank(cache, wanted)
     scores = score_bank(loaded, bank, families, seed, autoencoders)
     subsets: dict[str, list[ClipScores]] = {}
@@ -322,7 +322,7 @@ def store_evaluation(model_path: Path, report: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/checkpoints/detector.pt"))
-    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from training.data.prepare")
     parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <cache>/autoencoders)")
     parser.add_argument("--splits", nargs="+", default=[TEST], choices=[TEST, VAL, "train"])
     parser.add_argument("--families", nargs="*", default=sorted(FAMILIES), help="synthesis families to score")

@@ -7,9 +7,9 @@ cuts of the same frame when a stream starts there. The largest face of the segme
 is followed. Each clip becomes ``clips/<clip_id>.npz`` (native canvases, the margin crop's side in
 each, 68 landmarks in canvas pixels, frame numbers, segment ids, frame boxes) and one line of
 ``index.jsonl`` with the record's label, method, source, group, identity and a 128-d face descriptor
-(to find one person under two names before splitting).
+(to find one person under two names before splitting); the format is :mod:`training.data.crop_cache`'s.
 
-    python -m models.data.prepare --out ~/.cache/deepfake-analyzer/crops
+    python -m training.data.prepare --out ~/.cache/deepfake-analyzer/crops
 """
 
 from __future__ import annotations
@@ -29,42 +29,32 @@ import av
 import numpy as np
 
 from common.decode import upright_frames
-from common.paths import cache_dir
-from faces.crops import CropSettings, canvas_placement
+from faces.crops import canvas_placement
 from faces.detector import FaceDetector
 from faces.follower import FaceFollower, FollowedFace
 from faces.geometry import Box
 from faces.landmarks import FaceLandmarks
-from models.data.readers import READERS, MediaRecord
+from training.data.crop_cache import (
+    ClipEntry,
+    PrepareConfig,
+    clip_arrays_path,
+    default_cache,
+    has_config,
+    has_index,
+    read_clip_entries,
+    read_config,
+    read_index,
+    remove_clip_entries,
+    remove_index,
+    save_clip,
+    write_clip_entry,
+    write_config,
+    write_index,
+)
+from training.data.readers import READERS, MediaRecord
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-INDEX_NAME = "index.jsonl"
 DESCRIPTOR_FRAMES = 3  # frames per clip whose descriptors are averaged
-
-
-def default_cache() -> Path:
-    """The crop cache inside the analyzer's cache folder (``common.paths``): outside the repository."""
-    return cache_dir() / "crops"
-
-
-@dataclasses.dataclass(frozen=True)
-class PrepareConfig:
-    """How crops are sampled and cut; the checkpoint's spec must match the crop fields."""
-
-    canvas_size: int = 256  # native-resolution canvas side (spec.canvas_size)
-    input_size: int = 128  # RGB crop side the model reads (derived from each canvas; spec.input_size)
-    crop_margin: float = 1.3  # spec.crop_margin
-    segment_length: int = 16  # consecutive frames per segment (one temporal window)
-    segments_per_video: int = 5  # segments spread evenly over each video
-    detector_max_side: int = 640  # the live engine's default detection resolution
-    detect_every: int = 5  # the live engine's default: detect every N frames, track in between
-    # How boxes move between detections (faces.motion.PointTracker); a cache made with another
-    # tracker ("dlib_correlation", before) has other boxes and is not reused.
-    face_motion: str = "lk_points"
-
-    @property
-    def crop(self) -> CropSettings:
-        return CropSettings(self.crop_margin, self.input_size, aligned=False, canvas_size=self.canvas_size)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,7 +199,7 @@ def _init_worker(config: PrepareConfig) -> None:
     _WORKER = CropExtractor(config)
 
 
-def _process(task: tuple[MediaRecord, Path]) -> dict | None:
+def _process(task: tuple[MediaRecord, Path]) -> ClipEntry | None:
     record, out = task
     assert _WORKER is not None
     name = clip_id(record)
@@ -222,9 +212,9 @@ def _process(task: tuple[MediaRecord, Path]) -> dict | None:
         print(f"skip {record.path}: no face found", file=sys.stderr)
         return None
     arrays, descriptor = extracted
-    entry = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(record).items()}
     sides = arrays["box"][:, 2:] - arrays["box"][:, :2]
-    entry.update(
+    entry = ClipEntry.of_record(
+        record,
         clip_id=name,
         crops=len(arrays["crops"]),
         segments=int(arrays["segment"].max() + 1),
@@ -233,76 +223,42 @@ def _process(task: tuple[MediaRecord, Path]) -> dict | None:
     )
     save_clip(out, name, arrays)
     # The entry beside the clip, written last: an interrupted run resumes from what it finished.
-    (out / "clips" / f"{name}.json").write_text(json.dumps(entry))
+    write_clip_entry(out, entry)
     return entry
 
 
-def reusable_entries(out: Path, config: PrepareConfig) -> dict[str, dict]:
+def reusable_entries(out: Path, config: PrepareConfig) -> dict[str, ClipEntry]:
     """Entries of an earlier run into ``out`` with the same settings whose clip files are there, by clip id:
     those of its index, and those an interrupted run left beside its clips."""
-    if not (out / "config.json").is_file() or read_config(out) != config:
+    if not has_config(out) or read_config(out) != config:
         return {}
-    entries = read_index(out) if (out / INDEX_NAME).is_file() else []
-    entries += [json.loads(side.read_text()) for side in sorted((out / "clips").glob("*.json"))]
-    return {e["clip_id"]: e for e in entries if (out / "clips" / f"{e['clip_id']}.npz").is_file()}
+    entries = read_index(out) if has_index(out) else []
+    entries += read_clip_entries(out)
+    return {e.clip_id: e for e in entries if clip_arrays_path(out, e.clip_id).is_file()}
 
 
 def prepare_cache(
     records: list[MediaRecord], out: Path, config: PrepareConfig, workers: int = 2, reuse: bool = True
-) -> list[dict]:
+) -> list[ClipEntry]:
     """Extracts every record into ``out`` (keeping clips an earlier run with the same settings made);
     writes ``index.jsonl`` and ``config.json``; returns the index."""
-    (out / "clips").mkdir(parents=True, exist_ok=True)
     done = reusable_entries(out, config) if reuse else {}
     if not done:
-        (out / INDEX_NAME).unlink(missing_ok=True)
-    for side in (out / "clips").glob("*.json"):
-        if side.stem not in done:  # made with other settings, or to be made again
-            side.unlink()
+        remove_index(out)
+    remove_clip_entries(out, keep=set(done))  # the others were made with other settings, or are to be made again
     # The settings first, so that the clips of a run cut short are known to have been made with them.
-    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    write_config(out, config)
     tasks = [(record, out) for record in records if clip_id(record) not in done]
     if workers <= 1:
         _init_worker(config)
-        fresh = {entry["clip_id"]: entry for entry in map(_process, tasks) if entry is not None}
+        fresh = {entry.clip_id: entry for entry in map(_process, tasks) if entry is not None}
     else:
         # Spawned, not forked: a fork of a process that already runs threads (dlib, OpenMP) can deadlock.
         with get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
-            fresh = {entry["clip_id"]: entry for entry in pool.imap(_process, tasks) if entry is not None}
+            fresh = {entry.clip_id: entry for entry in pool.imap(_process, tasks) if entry is not None}
     entries = [done.get(clip_id(r)) or fresh[clip_id(r)] for r in records if clip_id(r) in done or clip_id(r) in fresh]
-    write_index(out, entries, config)
+    write_index(out, entries)
     return entries
-
-
-def save_clip(cache: Path, name: str, arrays: dict[str, np.ndarray]) -> None:
-    """Stores one clip's arrays (compressed: canvases are large and mostly smooth)."""
-    (cache / "clips").mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cache / "clips" / f"{name}.npz", **arrays)
-
-
-def write_index(cache: Path, entries: list[dict], config: PrepareConfig) -> None:
-    """Writes ``index.jsonl`` (one clip entry a line) and the ``config.json`` the crops were made with."""
-    with open(cache / INDEX_NAME, "w") as handle:
-        for entry in entries:
-            handle.write(json.dumps(entry) + "\n")
-    (cache / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
-
-
-def read_config(cache: Path) -> PrepareConfig:
-    """The settings a cache was made with."""
-    return PrepareConfig(**json.loads((cache / "config.json").read_text()))
-
-
-def read_index(cache: Path) -> list[dict]:
-    """The clip entries of a prepared cache."""
-    with open(cache / INDEX_NAME) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def load_clip(cache: Path, entry: dict) -> dict[str, np.ndarray]:
-    """The arrays of one cached clip."""
-    with np.load(cache / "clips" / f"{entry['clip_id']}.npz") as data:
-        return {key: data[key] for key in data.files}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -323,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         records = records[: args.limit]
     config = PrepareConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(PrepareConfig)})
     entries = prepare_cache(records, args.out.expanduser(), config, args.workers, args.reuse)
-    summary = {"records": len(records), "clips": len(entries), "crops": sum(e["crops"] for e in entries)}
+    summary = {"records": len(records), "clips": len(entries), "crops": sum(e.crops for e in entries)}
     print(json.dumps({**summary, "out": str(args.out)}))
 
 

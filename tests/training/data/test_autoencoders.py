@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.data.autoencoders import (
+from tests.support.synthetic_faces import face_crop
+from tests.training.training_data import clip_entry
+from training.data.autoencoders import (
     UPSAMPLERS,
     Autoencoder,
     AutoencoderBank,
@@ -24,7 +26,7 @@ from models.data.autoencoders import (
     train_bank,
     train_member,
 )
-from tests.support.synthetic_faces import face_crop
+from training.data.crop_cache import clip_arrays_path, write_index
 
 SIZE = 48
 TINY_SPECS = (
@@ -157,18 +159,18 @@ def test_families_are_deterministic_given_the_rng(bank: AutoencoderBank, family:
 
 def write_cache(root: Path) -> None:
     """A crop cache with two real clips and one fake clip of drawn faces."""
-    (root / "clips").mkdir(parents=True)
+    clip_arrays_path(root, "").parent.mkdir(parents=True)
     entries = []
     for index, (clip, label) in enumerate((("real_a", "real"), ("real_b", "real"), ("fake_c", "fake"))):
         crops, landmarks = faces(4 + index, size=40)
         np.savez(
-            root / "clips" / f"{clip}.npz",
+            clip_arrays_path(root, clip),
             crops=crops,
             landmarks=landmarks,
             segment=np.zeros(len(crops), dtype=np.int32),
         )
-        entries.append({"clip_id": clip, "label": label, "method": "none", "source": "test", "identity": clip})
-    (root / "index.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+        entries.append(clip_entry(clip, label, crops=len(crops)))
+    write_index(root, entries)
 
 
 def test_command_reuses_an_existing_bank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ re-synthesises the whole frame and masks the animated face. :attr:`Family.descri
 same per family.
 
 Importing this module never imports torch: the autoencoder families import
-``models.data.autoencoders`` when first called.
+``training.data.autoencoders`` when first called.
 """
 
 from __future__ import annotations
@@ -26,9 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.data.synthesis import face_swap_window, sample_blend_params, self_blend_window
-from models.data.synthesis_region import eyes_blend_window, mouth_blend_window, sample_eyes_params, sample_mouth_params
-from models.data.synthesis_temporal import (
+from training.data.synthesis import face_swap_window, sample_blend_params, self_blend_window
+from training.data.synthesis_region import (
+    eyes_blend_window,
+    mouth_blend_window,
+    sample_eyes_params,
+    sample_mouth_params,
+)
+from training.data.synthesis_temporal import (
     flicker_window,
     frozen_background_window,
     interpolated_window,
@@ -48,7 +53,7 @@ class SynthesisContext:
 
     # (crops (T, H, W, 3) uint8, landmarks (T, 68, 2)) of another identity, for swaps
     donor: tuple[np.ndarray, np.ndarray] | None = None
-    autoencoders: object | None = None  # an AutoencoderBank (models.data.autoencoders) for re-rendered families
+    autoencoders: object | None = None  # an AutoencoderBank (training.data.autoencoders) for re-rendered families
 
 
 FamilyFunction = Callable[[np.ndarray, np.ndarray, np.random.Generator, SynthesisContext], Window]
@@ -123,7 +128,7 @@ def _rerender_whole(
     crops: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator, context: SynthesisContext
 ) -> Window:
     _require_autoencoders(context, "rerender_whole")
-    from models.data.autoencoders import rerender_whole  # imports torch, so only when used
+    from training.data.autoencoders import rerender_whole  # imports torch, so only when used
 
     return rerender_whole(crops, landmarks, rng, context)
 
@@ -132,7 +137,7 @@ def _rerender_blend(
     crops: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator, context: SynthesisContext
 ) -> Window:
     _require_autoencoders(context, "rerender_blend")
-    from models.data.autoencoders import rerender_blend  # imports torch, so only when used
+    from training.data.autoencoders import rerender_blend  # imports torch, so only when used
 
     return rerender_blend(crops, landmarks, rng, context)
 

@@ -4,29 +4,23 @@ loadable calibrated checkpoint, and the evaluation reports per family on it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from models import train as train_module
-from models.calibration import choose_threshold, sigmoid
 from models.checkpoint import ModelSpec
-from models.data.datasets import ModelInputs, PairDataset, load_bank
 from models.native import ARCHITECTURE
 from models.registry import build_model, load_model
-from models.train import (
-    FrameClassifier,
-    TrainConfig,
-    WindowInfo,
-    _collate,
-    calibrate,
-    clip_scores,
-    stage1_step,
-    train,
-)
-from tests.models.training_data import CANVAS, INPUT, write_drawn_cache
+from tests.training.training_data import CANVAS, INPUT, write_drawn_cache
+from training import train as train_module
+from training.calibration import choose_threshold, sigmoid
+from training.cnn_trainable import TRAINABLES, build_trainable
+from training.data.datasets import ModelInputs, PairDataset, load_bank
+from training.train import WindowInfo, _collate, calibrate, clip_scores, stage1_step, train
+from training.train_config import TrainConfig
 
 TINY = TrainConfig(
     input_size=INPUT,
@@ -47,14 +41,15 @@ def drawn_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_drawn_cache(tmp_path_factory.mktemp("cache"))
 
 
-def tiny_spec() -> ModelSpec:
-    return ModelSpec(architecture=ARCHITECTURE, input_size=INPUT, window=4, hidden_size=8, canvas_size=CANVAS)
+def tiny_spec(architecture: str = ARCHITECTURE) -> ModelSpec:
+    canvas = CANVAS if TRAINABLES[architecture].reads_canvas else 0
+    return ModelSpec(architecture=architecture, input_size=INPUT, window=4, hidden_size=8, canvas_size=canvas)
 
 
 def pairs(cache: Path, length: int = 1, **options) -> PairDataset:
     bank = load_bank(cache)
-    reals = [c for c, clip in bank.items() if clip.entry["label"] == "real"]
-    fakes = [c for c, clip in bank.items() if clip.entry["label"] == "fake"]
+    reals = [c for c, clip in bank.items() if not clip.entry.is_fake]
+    fakes = [c for c, clip in bank.items() if clip.entry.is_fake]
     spec = tiny_spec()
     return PairDataset(bank, reals, fakes, length, ModelInputs(INPUT, spec.mean, spec.std), 16, **options)
 
@@ -76,15 +71,19 @@ def test_pair_members_share_their_degradation_and_differ_only_in_the_fake(drawn_
             assert float(item["mask_weights"][1]) == 0.0  # a provided fake has no known mask
 
 
-def test_stage1_steps_lower_the_loss(drawn_cache):
+@pytest.mark.parametrize("architecture", sorted(TRAINABLES))
+def test_stage1_steps_lower_the_loss(drawn_cache, architecture):
     torch.manual_seed(0)
     dataset = pairs(drawn_cache, augment=False)
     batch = _collate([dataset[i] for i in range(8)])
-    model = build_model(tiny_spec(), pretrained_backbone=True)
-    classifier = FrameClassifier(model.feature_dim)
-    optimizer = torch.optim.AdamW([*model.parameters(), *classifier.parameters()], lr=1e-3)
-    losses = [stage1_step(model, classifier, optimizer, batch, TINY, torch.device("cpu"))[0] for _ in range(8)]
+    config = replace(TINY, architecture=architecture)
+    trainable = build_trainable(build_model(tiny_spec(architecture), pretrained_backbone=True), config)
+    optimizer = torch.optim.AdamW(trainable.parameters(), lr=1e-3)
+    steps = [stage1_step(trainable, optimizer, batch, torch.device("cpu")) for _ in range(8)]
+    losses = [step["classification"] for step in steps]
     assert losses[-1] < 0.7 * losses[0], losses
+    expected = {"classification", "overall", "mask"} if trainable.reads_canvas else {"classification", "overall"}
+    assert set(steps[0]) == expected
 
 
 def lowest_threshold(window_reals: np.ndarray, clip_reals: np.ndarray, config: TrainConfig) -> float:
@@ -132,7 +131,7 @@ def test_calibration_fits_the_temperature_and_the_lowest_threshold_of_both_bound
 
 @pytest.mark.slow
 def test_train_writes_a_calibrated_checkpoint_that_evaluates_per_family(drawn_cache, tmp_path, monkeypatch):
-    from models.evaluate import evaluate, store_evaluation
+    from training.evaluate import evaluate, store_evaluation
 
     out = tmp_path / "tiny.pt"
     calibrations = []
@@ -171,3 +170,16 @@ def test_train_writes_a_calibrated_checkpoint_that_evaluates_per_family(drawn_ca
     store_evaluation(out, report)
     assert load_model(out).spec.metrics["evaluation"]["families"] == report["evaluated"]
     assert np.isfinite([row["video_auc"] for row in report["evaluated"]]).all()
+
+
+@pytest.mark.slow
+def test_train_makes_a_cnn_lstm_that_reads_crops_only(drawn_cache, tmp_path):
+    out = tmp_path / "cnn_lstm.pt"
+    result = train(drawn_cache, out, replace(TINY, architecture="cnn_lstm"), autoencoders_dir=None)
+    loaded = load_model(out)
+    assert loaded.spec.architecture == "cnn_lstm" and loaded.spec.canvas_size == 0 and loaded.spec.trained
+    assert {entry["stage"] for entry in result["curve"]} == {1, 2}
+    assert "mask_loss" not in result["curve"][0] and np.isfinite(result["curve"][0]["classification_loss"])
+    crops = torch.rand(3, 3, INPUT, INPUT)
+    logits = loaded.model.score_features(loaded.model.embed(crops)[None])
+    assert logits.shape == (1,) and torch.isfinite(logits).all()

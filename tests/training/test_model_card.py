@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.model_card import families_table, held_out_table, seeds_table
+from training.model_card import families_table, held_out_table, seeds_table
 
 
 def subset(auc: float, fakes: int = 4, clips: int = 14) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from models.data.synthesis import _smooth_warp, blend
+from training.data.synthesis import _smooth_warp, blend
 
 MOUTH = slice(48, 68)
 LOWER_JAW = slice(2, 15)

@@ -1,7 +1,7 @@
 """Window-consistent augmentation of native canvases: mirror, whole-pixel shift, colour.
 
 No resampling here (it would blur the native pixels the residual branch reads): resolution loss,
-blur, noise and compression belong to the degradation chain (models/data/degrade.py), which both
+blur, noise and compression belong to the degradation chain (training/data/degrade.py), which both
 members of a pair go through identically. Parameters are drawn once per window and applied to
 every frame of it, like a camera whose settings do not change from frame to frame.
 """

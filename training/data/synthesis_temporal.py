@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from models.data.synthesis import BlendParams, blend, face_mask, hull_points, sample_blend_params, self_blend
-from models.data.synthesis_region import grow_polygon
+from training.data.synthesis import BlendParams, blend, face_mask, hull_points, sample_blend_params, self_blend
+from training.data.synthesis_region import grow_polygon
 
 JAW_ENDS = (0, 16)
 RBF_RIDGE = 1e-2  # regularises the RBF system: some landmarks nearly coincide (inner and outer lips)

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
+
+from training.data.crop_cache import ClipEntry, default_cache, read_index
 
 TRAIN, VAL, TEST = "train", "val", "test"
 REAL_FAMILY = "real"
@@ -79,21 +82,21 @@ class _Units:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
 
-def split_units(entries: list[dict], same_face_distance: float = SAME_FACE_DISTANCE) -> dict[str, str]:
+def split_units(entries: Sequence[ClipEntry], same_face_distance: float = SAME_FACE_DISTANCE) -> dict[str, str]:
     """clip_id -> unit: clips joined by a shared identity, footage group or (real clips) face descriptor."""
-    ids = [entry["clip_id"] for entry in entries]
+    ids = [entry.clip_id for entry in entries]
     units = _Units(ids)
     first_of: dict[tuple[str, str], str] = {}
     for entry in entries:
-        for key in (("identity", entry["identity"]), ("group", entry["group"])):
-            units.join(first_of.setdefault(key, entry["clip_id"]), entry["clip_id"])
-    described = [entry for entry in entries if entry.get("descriptor") and entry["label"] == "real"]
+        for key in (("identity", entry.identity), ("group", entry.group)):
+            units.join(first_of.setdefault(key, entry.clip_id), entry.clip_id)
+    described = [entry for entry in entries if entry.descriptor and entry.label == "real"]
     if len(described) > 1:
-        vectors = np.array([entry["descriptor"] for entry in described], dtype=np.float32)
+        vectors = np.array([entry.descriptor for entry in described], dtype=np.float32)
         squared = (vectors**2).sum(axis=1)
         distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * vectors @ vectors.T, 0.0))
         for i, j in zip(*np.nonzero(np.triu(distances < same_face_distance, k=1)), strict=True):
-            units.join(described[i]["clip_id"], described[j]["clip_id"])
+            units.join(described[i].clip_id, described[j].clip_id)
     return {clip_id: units.find(clip_id) for clip_id in ids}
 
 
@@ -102,18 +105,18 @@ def _rank(seed: int, unit: str) -> str:
 
 
 def assign_splits(
-    entries: list[dict], seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.3
+    entries: Sequence[ClipEntry], seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.3
 ) -> dict[str, str]:
     """clip_id -> split. A unit's stratum is the rarest family among its fakes (real-only units form one),
     so every family, however small, has units in every split where it has enough of them."""
     unit_of = split_units(entries)
     family_size: dict[str, int] = defaultdict(int)
     for entry in entries:
-        family_size[manipulation_family(entry["method"])] += 1
+        family_size[manipulation_family(entry.method)] += 1
     stratum_of: dict[str, str] = {}
     for entry in entries:
-        family = manipulation_family(entry["method"])
-        unit = unit_of[entry["clip_id"]]
+        family = manipulation_family(entry.method)
+        unit = unit_of[entry.clip_id]
         current = stratum_of.get(unit, REAL_FAMILY)
         if family != REAL_FAMILY and (current == REAL_FAMILY or family_size[family] < family_size[current]):
             stratum_of[unit] = family
@@ -140,19 +143,17 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     from pathlib import Path
 
-    from models.data.prepare import default_cache, read_index
-
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from models.data.prepare")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="crop cache from training.data.prepare")
     parser.add_argument("--split", choices=[TRAIN, VAL, TEST], default=TRAIN)
     parser.add_argument("--label", choices=["real", "fake", "any"], default="real")
-    parser.add_argument("--seed", type=int, default=0, help="split seed (models.train --split-seed)")
+    parser.add_argument("--seed", type=int, default=0, help="split seed (training.train --split-seed)")
     args = parser.parse_args(argv)
     entries = read_index(args.cache.expanduser())
     splits = assign_splits(entries, seed=args.seed)
     for entry in entries:
-        if splits[entry["clip_id"]] == args.split and args.label in ("any", entry["label"]):
-            print(entry["clip_id"])
+        if splits[entry.clip_id] == args.split and args.label in ("any", entry.label):
+            print(entry.clip_id)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ import torch
 from torch.utils.data import Dataset
 
 from faces.crops import crop_from_canvas
-from models.data.augment import AugmentParams, augment_window, identity_params, sample_augment_params
-from models.data.degrade import DegradeParams, degrade_window, identity_degradation, sample_degradation
-from models.data.families import FAMILIES, SynthesisContext
-from models.data.prepare import load_clip, read_index
-from models.data.splits import method_name
 from models.preprocess import canvas_input, crop_input
+from training.data.augment import AugmentParams, augment_window, identity_params, sample_augment_params
+from training.data.crop_cache import ClipEntry, load_clip, read_index
+from training.data.degrade import DegradeParams, degrade_window, identity_degradation, sample_degradation
+from training.data.families import FAMILIES, SynthesisContext
+from training.data.splits import method_name
 
 PROVIDED = "provided"  # the kind of a window of a provided (collected) fake
 
@@ -37,7 +37,7 @@ PROVIDED = "provided"  # the kind of a window of a provided (collected) fake
 class CachedClip:
     """One cached clip held in memory."""
 
-    entry: dict
+    entry: ClipEntry
     crops: np.ndarray  # (N, C, C, 3) uint8 native canvases
     canvas_side: np.ndarray  # (N,) side of the margin crop in each canvas
     landmarks: np.ndarray  # (N, 68, 2) float32, canvas pixels
@@ -45,7 +45,7 @@ class CachedClip:
 
     @property
     def clip_id(self) -> str:
-        return self.entry["clip_id"]
+        return self.entry.clip_id
 
     def window_starts(self, length: int) -> list[int]:
         """Start indices of windows of ``length`` crops that stay inside one segment."""
@@ -75,10 +75,10 @@ def load_bank(cache: Path, clip_ids: set[str] | None = None) -> dict[str, Cached
     """Loads cached clips (all, or those in ``clip_ids``) into memory."""
     bank = {}
     for entry in read_index(cache):
-        if clip_ids is not None and entry["clip_id"] not in clip_ids:
+        if clip_ids is not None and entry.clip_id not in clip_ids:
             continue
         arrays = load_clip(cache, entry)
-        bank[entry["clip_id"]] = CachedClip(
+        bank[entry.clip_id] = CachedClip(
             entry, arrays["crops"], arrays["canvas_side"], arrays["landmarks"], arrays["segment"]
         )
     return bank
@@ -199,13 +199,13 @@ class PairDataset(Dataset):
         self.autoencoders = autoencoders
         methods: dict[str, list[str]] = {}
         for clip_id in sorted(fake_ids):
-            methods.setdefault(method_name(bank[clip_id].entry["method"]), []).append(clip_id)
+            methods.setdefault(method_name(bank[clip_id].entry.method), []).append(clip_id)
         self.methods = [methods[name] for name in sorted(methods)]
         reals_of_group: dict[str, list[str]] = {}
         for clip_id in self.real_ids:
-            reals_of_group.setdefault(bank[clip_id].entry["group"], []).append(clip_id)
+            reals_of_group.setdefault(bank[clip_id].entry.group, []).append(clip_id)
         self.reals_of_group = reals_of_group
-        identities = {bank[c].entry["identity"] for c in self.real_ids}
+        identities = {bank[c].entry.identity for c in self.real_ids}
         available = {
             name
             for name, family in FAMILIES.items()
@@ -232,13 +232,13 @@ class PairDataset(Dataset):
         if kind == PROVIDED:
             clips = self.methods[int(rng.integers(len(self.methods)))]
             fake_clip, (fake, fake_sides, _) = self._random_window(rng, clips)
-            twins = self.reals_of_group.get(fake_clip.entry["group"]) or self.real_ids
+            twins = self.reals_of_group.get(fake_clip.entry.group) or self.real_ids
             _, (real, real_sides, _) = self._random_window(rng, twins)
             return Pair(real, real_sides, fake, fake_sides, None, kind)
         clip, (real, sides, landmarks) = self._random_window(rng, self.real_ids)
         donor = None
         if FAMILIES[kind].needs_donor:
-            others = [c for c in self.real_ids if self.bank[c].entry["identity"] != clip.entry["identity"]]
+            others = [c for c in self.real_ids if self.bank[c].entry.identity != clip.entry.identity]
             _, (donor_crops, _, donor_landmarks) = self._random_window(rng, others)
             donor = (donor_crops, donor_landmarks)
         context = SynthesisContext(donor=donor, autoencoders=self.autoencoders)
@@ -303,7 +303,7 @@ def evaluation_windows(
         clip = bank[clip_id]
         starts = clip.window_starts(length)
         chosen = np.linspace(0, len(starts) - 1, min(per_clip, len(starts))).round().astype(int)
-        label = int(clip.entry["label"] == "fake")
+        label = int(clip.entry.label == "fake")
         for start in dict.fromkeys(starts[i] for i in chosen):
             canvases, sides, landmarks = clip.window(start, length)
             yield EvalWindow(clip_id, label, PROVIDED if label else "real", canvases, sides)
@@ -317,9 +317,9 @@ def evaluation_windows(
 
 
 def load_autoencoders(path: Path | None) -> object | None:
-    """The re-rendering bank (models.data.autoencoders), or None without one."""
+    """The re-rendering bank (training.data.autoencoders), or None without one."""
     if path is None or not (path / "bank.json").is_file():
         return None
-    from models.data.autoencoders import AutoencoderBank
+    from training.data.autoencoders import AutoencoderBank
 
     return AutoencoderBank.load(path)

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.data.splits import TEST, TRAIN, VAL, assign_splits, manipulation_family, method_name, split_units
+from tests.training.training_data import clip_entry
+from training.data.crop_cache import ClipEntry
+from training.data.splits import TEST, TRAIN, VAL, assign_splits, manipulation_family, method_name, split_units
 
 
-def entry(clip_id: str, label: str, method: str, identity: str, group: str = "", descriptor=None) -> dict:
-    return {
-        "clip_id": clip_id,
-        "label": label,
-        "method": method,
-        "identity": identity,
-        "group": group or clip_id,
-        "descriptor": descriptor,
-    }
+def entry(clip_id: str, label: str, method: str, identity: str, group: str = "", descriptor=None) -> ClipEntry:
+    return clip_entry(clip_id, label, method, identity, group, descriptor=descriptor)
 
 
 def corpus() -> list[dict]:
@@ -39,7 +34,7 @@ def test_identities_and_footage_never_cross_splits() -> None:
     for key in ("identity", "group"):
         sides: dict[str, set[str]] = {}
         for e in entries:
-            sides.setdefault(e[key], set()).add(splits[e["clip_id"]])
+            sides.setdefault(getattr(e, key), set()).add(splits[e.clip_id])
         assert all(len(parts) == 1 for parts in sides.values()), key
     # The real half of a demo and its swap share footage, so the swap's celebrity follows the performer.
     assert splits["r3_1"] == splits["f3_1"]
@@ -51,7 +46,7 @@ def test_every_family_with_enough_units_has_test_and_validation_clips() -> None:
     entries = corpus()
     splits = assign_splits(entries, seed=0)
     for family in ("face swap", "talking head", "lip sync", "real"):
-        members = {splits[e["clip_id"]] for e in entries if manipulation_family(e["method"]) == family}
+        members = {splits[e.clip_id] for e in entries if manipulation_family(e.method) == family}
         assert {TRAIN, VAL, TEST} <= members, family
 
 
