@@ -61,7 +61,7 @@ def build_clean_features(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (models.data.prepare)")
+    parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (training.data.prepare)")
     parser.add_argument("--out", type=Path, default=None, help="feature cache root (default: in the user cache)")
     parser.add_argument("--per-clip", type=int, default=CROPS_PER_CLIP)
     parser.add_argument("--device", default="cpu", help="cpu (ONNX Runtime) or cuda (the torch port)")

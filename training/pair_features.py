@@ -3,8 +3,8 @@ random degradation chain before the tower, so codec, size and sharpness carry no
 
 For each real clip of the crop cache, ``rounds`` windows of 4 consecutive crops (one segment each, in
 turn): a synthesis family, rotating through the families clip by clip, makes a fake of the window
-(``models.data.families``: blends, swaps, mouth and eye blends, re-rendered faces, the temporal
-families), and the real window and its fake go through the same ``models.data.degrade`` history.
+(``training.data.families``: blends, swaps, mouth and eye blends, re-rendered faces, the temporal
+families), and the real window and its fake go through the same ``training.data.degrade`` history.
 Each provided fake gets the same per round beside a window of its real twin (the same ``pair=``
 group) where the data has one. Stills are windows of one.
 
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     from training.data.splits import assign_splits
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (models.data.prepare)")
+    parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (training.data.prepare)")
     parser.add_argument("--out", type=Path, default=None, help="feature cache root (default: in the user cache)")
     parser.add_argument("--autoencoders", type=Path, help="re-rendering bank (default: <crops>/autoencoders)")
     parser.add_argument("--rounds", type=int, default=ROUNDS)

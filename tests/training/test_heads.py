@@ -5,8 +5,8 @@ reading of a window."""
 import numpy as np
 
 from models.clip.graph import parse_summaries
-from models.data.splits import TEST, TRAIN, VAL
 from training.compare_heads import HeadConfig, fake_shares, fit_head, leave_one_family_out, validation_lofo
+from training.data.splits import TEST, TRAIN, VAL
 from training.experts import fused_crop_scores, normalized
 from training.feature_cache import SUMMARY_ROWS
 from training.samples import CLEAN, PAIR, Window
