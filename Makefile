@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := $(shell grep -v '^\#' .ci/apt-packages.txt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup runtime system-deps demo test lint bench train train-probe
+.PHONY: setup runtime system-deps demo test lint bench train train-cnn train-probe
 
 # Python packages into a virtualenv, in two steps: what analysis needs (requirements-runtime.txt: no torch,
 # about 1.5 GB with the CLIP weights), then the rest of the full install (requirements.txt: torch, Ray,
@@ -63,23 +63,36 @@ bench: setup
 	$(PY) -m benchmarks.scan_folder
 	$(PY) -m benchmarks.streams
 
-# The v2 detector recipe from ../shared/data, seeded, on 2 CPU cores in about 2 hours: crop cache (kept
-# between runs), autoencoder bank on the training reals (kept), training and calibration, evaluation
-# written into the checkpoint and beside it, the ONNX export the CPU path runs. It writes out/, not the
-# shipped checkpoint: its one run so far did not beat the default (models/MODEL_CARD.md); try it with
-# `run_live.py --model out/detector_v2.pt`. ARCHITECTURE picks the CNN detector the one trainer trains
-# (training/cnn_trainable.py): cnn_npr_lstm (RGB + native residual, the v2 recipe) or cnn_lstm (RGB crops only).
+# The shipped detector (v3) from ../shared/data, seeded, on 2 CPU cores: the crop cache (kept between runs;
+# ~12 min the first time), the autoencoder bank on the training reals (kept; ~11 min), the clean CLIP features
+# of up to 8 crops per clip (kept; ~18 min), the aligned pairs through the CLIP tower (kept, resumable; about an
+# hour on 2 quiet cores), the head comparison (candidates, leave-one-family-out, seeds: ~3 min) and the v3
+# head fitted, calibrated on validation clips, evaluated on the test split and exported (seconds), into
+# $(CHECKPOINT). With the caches kept, a rerun takes minutes. models/MODEL_CARD.md says what it measured.
 CACHE ?= $(HOME)/.cache/deepfake-analyzer/crops
-ARCHITECTURE ?= cnn_npr_lstm
-CHECKPOINT ?= out/detector_v2.pt
+CHECKPOINT ?= out/detector.pt
 SEED ?= 0
 train: setup
 	$(PY) -m training.data.prepare --out $(CACHE)
 	$(PY) -m training.data.splits --cache $(CACHE) --split train --label real > $(CACHE)/train_reals.txt
 	$(PY) -m training.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
-	$(PY) -m training.train --cache $(CACHE) --out $(CHECKPOINT) --seed $(SEED) --architecture $(ARCHITECTURE)
-	$(PY) -m training.evaluate --cache $(CACHE) --model $(CHECKPOINT) --store
-	$(PY) -m models.onnx_export $(CHECKPOINT)
+	$(PY) -m training.clean_features --crops $(CACHE)
+	$(PY) -m training.pair_features --crops $(CACHE) --rounds 3
+	$(PY) -m training.compare_heads --crops $(CACHE) --out out/heads.json
+	$(PY) -m training.train_v3 --crops $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
+
+# The CNN recipes through the one trainer (training/cnn_trainable.py), kept for comparison: ARCHITECTURE is
+# cnn_npr_lstm (RGB + native residual, the v2 recipe; ~2 h on 2 cores) or cnn_lstm (RGB crops only). Neither
+# is the default (models/MODEL_CARD.md).
+ARCHITECTURE ?= cnn_npr_lstm
+CNN_CHECKPOINT ?= out/detector_v2.pt
+train-cnn: setup
+	$(PY) -m training.data.prepare --out $(CACHE)
+	$(PY) -m training.data.splits --cache $(CACHE) --split train --label real > $(CACHE)/train_reals.txt
+	$(PY) -m training.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
+	$(PY) -m training.train --cache $(CACHE) --out $(CNN_CHECKPOINT) --seed $(SEED) --architecture $(ARCHITECTURE)
+	$(PY) -m training.evaluate --cache $(CACHE) --model $(CNN_CHECKPOINT) --store
+	$(PY) -m models.onnx_export $(CNN_CHECKPOINT)
 
 # The default CLIP detector (issue "foundation features"): the crop cache (kept between runs), the clean CLIP
 # features of up to 8 crops per clip (kept; ~15 min on 2 quiet cores the first time), then the probe fitted,
