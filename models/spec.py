@@ -22,6 +22,11 @@ class CheckpointError(Exception):
     """A checkpoint is missing, unreadable, unsafe or of an unknown layout."""
 
 
+# Architectures whose window logit is the mean of per-crop logits (the CLIP heads of models.clip_detector):
+# any number of crops makes a valid window, so a face can be scored from its first embedded crop on.
+MEAN_OF_CROPS_ARCHITECTURES = frozenset({"clip_vit_b16_probe", "clip_vit_b16_experts"})
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything needed to rebuild a detector and to read its scores."""

@@ -24,7 +24,14 @@ from common.paths import onnx_cache_dir
 from faces.crops import CropSettings
 from models.clip.weights import ClipWeightsError
 from models.onnx_files import OnnxDetector, export_prefix, read_export
-from models.spec import DEFAULT_CHECKPOINT, CheckpointError, ModelSpec, file_sha256, verify_checksum
+from models.spec import (
+    DEFAULT_CHECKPOINT,
+    MEAN_OF_CROPS_ARCHITECTURES,
+    CheckpointError,
+    ModelSpec,
+    file_sha256,
+    verify_checksum,
+)
 from realtime.config import EngineConfig
 from realtime.frames import AnalyzedFrame
 from realtime.inference import DeviceUnavailable, ScoringSettings, select_device
@@ -85,7 +92,10 @@ def resolve_settings(config: EngineConfig, spec: ModelSpec, device: str = "cpu")
     window = config.window if config.window is not None else spec.window
     default_stride = DEFAULT_STRIDE if embeds_every_crop(spec, device) else 1
     stride = config.stride if config.stride is not None else default_stride
-    return ScoringSettings(window, stride, threshold, config.max_batch)
+    # A head that averages crop scores reads any number of crops: a face is scored from its first embedded
+    # crop (on a CPU serving several faces in turn, a full first window would take seconds per face).
+    first_window = 1 if spec.architecture in MEAN_OF_CROPS_ARCHITECTURES else None
+    return ScoringSettings(window, stride, threshold, config.max_batch, first_window)
 
 
 def crops_per_second(config: EngineConfig, spec: ModelSpec) -> float:

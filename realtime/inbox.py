@@ -3,8 +3,9 @@
 Messages that must arrive in order (crops of files and scans, track and stream ends) wait in a
 bounded FIFO: the face stage waits when it is full, so nothing is lost. Live sources on a CPU
 cannot have every crop embedded (a CLIP forward costs a quarter of a second), so each of their
-faces keeps only its newest crop waiting (``offer``: a newer crop replaces the older one); the
-inference thread takes the waiting crops of all faces in turn, the one that waited longest first.
+faces keeps only its newest crop waiting (``offer``: a newer crop replaces the older one, in its face's
+place in line); the inference thread takes the waiting crops of all faces in turn, the face that has
+waited longest first.
 The video and its boxes keep the source's frame rate; only scoring is sampled.
 """
 
@@ -56,8 +57,11 @@ class InferenceInbox:
             if self._closed:
                 raise QueueClosed
             key = (crop.source, crop.track_id)
-            if self._waiting.pop(key, None) is not None:
+            if key in self._waiting:
                 self.replaced += 1
+            # A replaced crop keeps its face's place in line: the line orders faces by how long they have
+            # waited, not by when their newest crop came (faces offered every frame in one order would
+            # otherwise leave the first of them always the oldest, and starve the others).
             self._waiting[key] = crop
             self._changed.notify_all()
 

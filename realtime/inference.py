@@ -25,6 +25,7 @@ class ScoringSettings:
     stride: int
     threshold: float
     max_batch: int = 32  # crops per backbone pass
+    first_window: int | None = None  # entries before a face's first window (None: a full window)
 
 
 class DeviceUnavailable(Exception):
@@ -118,7 +119,9 @@ class InferenceWorker(threading.Thread):
                 key = (message.source, message.track_id)
                 ring = self._tracks.get(key)
                 if ring is None:
-                    ring = self._tracks[key] = TrackWindows(self.settings.window, self.settings.stride)
+                    ring = self._tracks[key] = TrackWindows(
+                        self.settings.window, self.settings.stride, self.settings.first_window
+                    )
                 entry = WindowEntry(
                     message.frame_index, message.pts_s, message.captured_at, features[feature_row], message.name
                 )

@@ -1,8 +1,9 @@
 """Sliding windows over one face track's cached features (pure: no threads, no I/O).
 
 Each crop's backbone feature is computed once and kept in a ring of the newest ``window``
-entries; a window is due after every ``stride`` new entries once the ring is full, so a slide
-costs one backbone pass per new crop plus one cheap temporal-head pass.
+entries; a window is due after every ``stride`` new entries once the ring holds ``first`` of them
+(``window`` by default; 1 for heads that average crop scores, whose first windows grow from one
+crop to ``window``), so a slide costs one backbone pass per new crop plus one cheap head pass.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ class WindowEntry:
 class TrackWindows:
     """Ring buffer and emission schedule of one track."""
 
-    def __init__(self, window: int, stride: int) -> None:
+    def __init__(self, window: int, stride: int, first: int | None = None) -> None:
         if window < 1 or stride < 1:
             raise ValueError("window and stride must be at least 1")
+        first = window if first is None else first
+        if not 1 <= first <= window:
+            raise ValueError(f"the first window needs 1 to {window} entries, not {first}")
         self.window = window
         self.stride = stride
+        self.first = first
         self._ring: deque[WindowEntry] = deque(maxlen=window)
         self._new_since_emit = 0
         self.windows_emitted = 0
@@ -39,7 +44,7 @@ class TrackWindows:
         """Adds the newest entry; returns the window (oldest first) when one is due."""
         self._ring.append(entry)
         self._new_since_emit += 1
-        if len(self._ring) < self.window:
+        if len(self._ring) < self.first:
             return None
         if self.windows_emitted and self._new_since_emit < self.stride:
             return None

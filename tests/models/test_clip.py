@@ -146,3 +146,10 @@ def test_the_cpu_path_scores_with_the_default_clip_detector_without_torch():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["clip_vit_b16", "onnxruntime", "768", "1"]
+
+
+def test_the_clip_heads_are_the_architectures_the_engine_scores_from_one_crop():
+    from models.clip_detector import EXPERTS, PROBE
+    from models.spec import MEAN_OF_CROPS_ARCHITECTURES
+
+    assert {PROBE, EXPERTS} == set(MEAN_OF_CROPS_ARCHITECTURES)

@@ -23,11 +23,26 @@ def test_a_newer_crop_replaces_the_waiting_one_and_faces_take_turns_oldest_first
     inbox = InferenceInbox(8)
     inbox.offer(crop("cam", 1, 0))
     inbox.offer(crop("cam", 2, 0))
-    inbox.offer(crop("cam", 1, 1))  # face 1's newer crop replaces its older one and goes to the back
+    inbox.offer(crop("cam", 1, 1))  # face 1's newer crop replaces its older one and keeps face 1's place
     inbox.offer(crop("cam", 1, 2))
     assert inbox.replaced == 2
     taken = [inbox.take(32) for _ in range(2)]
-    assert [frames_of(batch) for batch in taken] == [[("cam", 2, 0)], [("cam", 1, 2)]]  # one waiting crop a take
+    assert [frames_of(batch) for batch in taken] == [[("cam", 1, 2)], [("cam", 2, 0)]]  # one waiting crop a take
+
+
+def test_faces_offered_every_frame_in_one_order_are_all_served_in_turn():
+    # Four faces of one camera offer a crop every frame, always in the same order; the model takes one
+    # crop every third frame. Every face must be served, in turn, not the first face every time.
+    inbox = InferenceInbox(8)
+    served = []
+    for frame in range(24):
+        for track in (1, 2, 3, 4):
+            inbox.offer(crop("cam", track, frame))
+        if frame % 3 == 2:
+            (taken,) = inbox.take(32)
+            served.append((taken.track_id, taken.frame_index))
+    assert [track for track, _ in served] == [1, 2, 3, 4, 1, 2, 3, 4]
+    assert all(index == frame for (_, index), frame in zip(served, range(2, 24, 3), strict=True))  # the newest
 
 
 def test_ordered_messages_go_first_and_come_in_batches():

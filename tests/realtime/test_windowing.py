@@ -36,6 +36,21 @@ def test_window_of_one_scores_every_entry_alone():
     assert track.windows_emitted == 5 and len(track) == 1 and track.flush() is None
 
 
+def test_windows_of_a_crop_mean_head_grow_from_the_first_entry_then_slide():
+    track = TrackWindows(window=4, stride=1, first=1)
+    emitted = [[e.frame_index for e in track.push(entry(i))] for i in range(6)]
+    assert emitted == [[0], [0, 1], [0, 1, 2], [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5]]
+    assert track.flush() is None  # it was scored: nothing left to flush
+
+    strided = TrackWindows(window=4, stride=3, first=1)
+    due = {i: [e.frame_index for e in w] for i in range(8) if (w := strided.push(entry(i)))}
+    assert due == {0: [0], 3: [0, 1, 2, 3], 6: [3, 4, 5, 6]}
+
+
 def test_rejects_nonsense_sizes():
     with pytest.raises(ValueError):
         TrackWindows(window=0, stride=1)
+    with pytest.raises(ValueError):
+        TrackWindows(window=4, stride=1, first=5)
+    with pytest.raises(ValueError):
+        TrackWindows(window=4, stride=1, first=0)
