@@ -299,7 +299,7 @@ def build_engine(
     scans score one crop per backbone pass on a CPU, so a report is reproducible bit for bit (batch
     shapes change float rounding) at no cost in speed there. Raises EngineError with one line.
     """
-    threads = threads or config.resolved_torch_threads()
+    threads = threads or config.resolved_torch_threads(whole_file=for_scan)
     placement = resolve_placement(config)
     if detector is None:
         detector = load_detector(placement, model_path)
