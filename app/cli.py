@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit with status 130 after Ctrl-C/SIGTERM (default 0: the summary is still complete)",
     )
-    parser.add_argument("--threads", type=positive_int, help="CPU threads for inference (default: cores - 1; all cores for --scan)")
+    parser.add_argument(
+        "--threads", type=positive_int, help="CPU threads for inference (default: cores - 1; all cores for --scan)"
+    )
     add_scan_arguments(parser)
     add_streams_arguments(parser)
     return parser
