@@ -139,13 +139,16 @@ def test_the_cpu_path_scores_with_the_default_clip_detector_without_torch():
         "from realtime.engine import build_engine\n"
         "engine = build_engine(EngineConfig(device='cpu', torch_threads=1))\n"
         "features = engine.scorer.embed([np.zeros((224, 224, 3), np.uint8)])\n"
-        "print(engine.spec.backbone, engine.runtime, features.shape[1], len(engine.scorer.probabilities([features])))\n"
+        "width = 768 * len(engine.spec.token_summaries.split(','))\n"
+        "scored = len(engine.scorer.probabilities([features]))\n"
+        "print(engine.spec.backbone, engine.runtime, features.shape[1] == width, scored)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["clip_vit_b16", "onnxruntime", "768", "1"]
+    # One 768-d reading per token summary the head reads (blocks 6, 9 and 12 for the shipped head).
+    assert done.stdout.split() == ["clip_vit_b16", "onnxruntime", "True", "1"]
 
 
 def test_the_clip_heads_are_the_architectures_the_engine_scores_from_one_crop():
