@@ -116,13 +116,35 @@ def open_grid(qtbot, small_engine) -> Iterator[Callable[..., GridWindow]]:
     assert not grid_threads()
 
 
-def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbot, one_face_clip, two_face_clip):
+@pytest.fixture(scope="module")
+def live_clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """20 s of one face and 20 s of two faces: streams that are still live for as long as a test watches them.
+
+    The test below checks what a running stream shows (live figures, threads alive until the window closes);
+    with the 2-3 s clips of the other tests, a slow first alert on busy cores let a stream end first, and the
+    "running" figures it waited for never came.
+    """
+    from realtime.sources.demo import render_face_frames, write_video
+
+    folder = tmp_path_factory.mktemp("live_clips")
+    one = write_video(folder / "one_face_20s.mp4", render_face_frames(500))
+    left = render_face_frames(500, width=400, height=360, phase=0.0)
+    right = render_face_frames(500, width=400, height=360, phase=1.5)
+    two = write_video(
+        folder / "two_faces_20s.mp4",
+        [np.concatenate([a, b[:, ::-1]], axis=1) for a, b in zip(left, right, strict=True)],
+    )
+    return str(one), str(two)
+
+
+def test_tiles_show_live_boxes_figures_and_a_red_border_on_alert(open_grid, qtbot, live_clips):
+    one_face, two_faces = live_clips
     window = open_grid(
         [
-            StreamSettings("hot", str(one_face_clip), threshold=0.01, alert=AlertSettings(min_windows=2)),
-            StreamSettings("calm", str(two_face_clip), threshold=0.99, alert=AlertSettings(min_windows=1)),
+            StreamSettings("hot", one_face, threshold=0.01, alert=AlertSettings(min_windows=2)),
+            StreamSettings("calm", two_faces, threshold=0.99, alert=AlertSettings(min_windows=1)),
         ],
-        realtime=True,  # paced like live feeds: 3 s and 2 s
+        realtime=True,  # paced like live feeds: 20 s each, longer than the test watches them
     )
     hot, calm = window.tiles["hot"], window.tiles["calm"]
     assert border_color(hot) == QUIET_BORDER
