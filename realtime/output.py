@@ -100,6 +100,8 @@ def summary_record(
     if stats.decode_errors:
         record["decode_errors"] = stats.decode_errors
         record["decode_gaps"] = stats.decode_gaps
+    if stats.timestamp_gaps:
+        record["timestamp_gaps"] = stats.timestamp_gaps
     if stats.skipped_images:
         record["skipped_images"] = stats.skipped_images
     if interrupted:

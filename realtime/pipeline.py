@@ -44,6 +44,7 @@ class StreamStats:
     reconnects: int = 0
     decode_errors: int = 0  # damaged packets skipped in files
     decode_gaps: list[list[float | None]] = field(default_factory=list)  # [start_s, end_s] lost to them
+    timestamp_gaps: list[list[float]] = field(default_factory=list)  # [start_s, end_s] the source skipped
 
     def with_health(self, health: SourceHealth) -> StreamStats:
         """These counters completed with what the source reports about itself."""
@@ -54,6 +55,7 @@ class StreamStats:
             reconnects=health.reconnects,
             decode_errors=health.decode_errors,
             decode_gaps=[list(gap) for gap in health.decode_gaps],
+            timestamp_gaps=[list(gap) for gap in health.timestamp_gaps],
         )
 
 

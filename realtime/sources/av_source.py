@@ -13,6 +13,10 @@ from common.urls import mask_text, mask_url
 from realtime.frames import Frame
 from realtime.sources.base import SourceError, SourceHealth
 
+# Consecutive frames whose timestamps lie further apart than this many frame intervals leave a gap: video
+# the source never delivered (a cut HLS segment, a lost stretch of a stream), reported as such.
+GAP_FRAME_INTERVALS = 4
+
 # Opening a live stream: probe as little as possible so the first frame comes quickly.
 _LIVE_OPTIONS = {"probesize": "32", "analyzeduration": "0"}
 
@@ -50,6 +54,7 @@ class AvSource:
         # Container time of the first frame (frame pts_s count from it); None without timestamps.
         self.first_pts_s: float | None = None
         self.decode_gaps: list[list[float | None]] = []  # [start_s, end_s] spans lost to them
+        self.timestamp_gaps: list[list[float]] = []  # [start_s, end_s] spans the timestamps skip
 
     def open(self) -> None:
         options = dict(_LIVE_OPTIONS) if self.target.startswith(("rtsp://", "rtsps://")) else {}
@@ -100,6 +105,8 @@ class AvSource:
                 if broken_since_s is not None:
                     self.decode_gaps.append([round(broken_since_s, 3), round(pts_s, 3)])
                     broken_since_s = None
+                elif self.fps and frame.time is not None and pts_s - last_good_s > GAP_FRAME_INTERVALS / self.fps:
+                    self.timestamp_gaps.append([round(last_good_s, 3), round(pts_s, 3)])
                 last_good_s = pts_s
                 if self.realtime:
                     # Pace by timestamps; waiting on the stop event keeps stop() immediate.
@@ -122,7 +129,8 @@ class AvSource:
 
     def health(self) -> SourceHealth:
         gaps = tuple((start, end) for start, end in self.decode_gaps)
-        return SourceHealth(decode_errors=self.decode_errors, decode_gaps=gaps)
+        skipped = tuple((start, end) for start, end in self.timestamp_gaps)
+        return SourceHealth(decode_errors=self.decode_errors, decode_gaps=gaps, timestamp_gaps=skipped)
 
 
 def _reason(exc: BaseException) -> str:

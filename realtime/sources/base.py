@@ -20,6 +20,8 @@ class SourceHealth:
 
     decode_errors: int = 0  # damaged packets skipped (files)
     decode_gaps: tuple[tuple[float | None, float | None], ...] = ()  # [start_s, end_s] spans lost to them
+    # [start_s, end_s] spans the source's own timestamps skip (frames it never delivered: a cut HLS segment)
+    timestamp_gaps: tuple[tuple[float, float], ...] = ()
     outages: tuple[dict[str, Any], ...] = ()  # {start_s, end_s, reason} of network streams
     reconnects: int = 0
     skipped_images: tuple[str, ...] = ()  # files of an image folder that could not be decoded

@@ -73,6 +73,7 @@ class ReconnectingSource:
         self.on_status = on_status or (lambda status: None)
         self.log = OutageLog()
         self._current: AvSource | None = None
+        self._timestamp_gaps: list[tuple[float, float]] = []  # of every connection, on the stream's clock
 
     def open(self) -> None:
         """The first connection: failures here are reported at once, not retried."""
@@ -85,6 +86,7 @@ class ReconnectingSource:
         failures = 0
         while not stop.is_set():
             reason = "end of stream"
+            offset_s = 0.0
             try:
                 if self._current is None:
                     self._current = self._make_stream()
@@ -101,6 +103,11 @@ class ReconnectingSource:
                 reason = str(exc)
             finally:
                 if self._current is not None:
+                    # What this connection skipped, on the stream's clock (its frames were shifted by offset_s).
+                    self._timestamp_gaps += [
+                        (round(offset_s + start, 3), round(offset_s + end, 3))
+                        for start, end in self._current.health().timestamp_gaps
+                    ]
                     self._current.close()
                     self._current = None
             failures += 1
@@ -128,4 +135,4 @@ class ReconnectingSource:
 
     def health(self) -> SourceHealth:
         outages = tuple(dataclasses.asdict(outage) for outage in self.log.outages)
-        return SourceHealth(outages=outages, reconnects=self.log.reconnects)
+        return SourceHealth(outages=outages, reconnects=self.log.reconnects, timestamp_gaps=tuple(self._timestamp_gaps))

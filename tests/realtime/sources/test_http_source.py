@@ -18,6 +18,7 @@ def test_hls_playlist_and_plain_http_file_are_analysed(tmp_path, one_face_clip, 
         assert result.returncode == 0, result.stderr
         summary = records(result.stdout)[-1]
         assert summary["frames_read"] >= 70 and summary["faces_seen"] == 1 and summary["windows_scored"] > 0
+        assert "timestamp_gaps" not in summary  # every frame arrived: no skipped video to report
     assert missing.returncode == 1 and "404" in missing.stderr and "Traceback" not in missing.stderr
 
 
@@ -55,3 +56,16 @@ def test_an_hls_segment_the_server_fails_to_serve_is_fetched_again_and_nothing_i
     summary = records(result.stdout)[-1]
     assert summary["frames_read"] == 75 and "reconnects" not in summary and "error" not in summary
     assert "decode_errors" not in summary  # every frame of the failed segment arrived
+
+
+def test_an_hls_segment_cut_mid_body_is_reported_as_video_the_stream_skipped(tmp_path, one_face_clip, small_checkpoint):
+    remux_to_hls(one_face_clip, tmp_path / "hls")
+    with StaticHttpServer(tmp_path) as server:
+        server.fail("/hls/index1.ts", "cut")  # the second segment: a third of its body, then the connection closes
+        result = run_live("--source", f"{server.base_url}/hls/index.m3u8", "--model", str(small_checkpoint))
+    assert result.returncode == 0, result.stderr
+    summary = records(result.stdout)[-1]
+    # The stream goes on with the next segment; the summary says which stretch of video never arrived.
+    assert summary["frames_read"] < 75 and "error" not in summary
+    ((start_s, end_s),) = summary["timestamp_gaps"]
+    assert 0.5 <= start_s < end_s <= 2.5 and end_s - start_s >= (75 - summary["frames_read"]) / 25 - 0.05
