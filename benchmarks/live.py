@@ -58,7 +58,7 @@ def run_once(source: AvSource, config: EngineConfig, model_path: Path | None) ->
     # Every face of the benchmark clips is on screen for the whole clip: a face's rate is its verdicts over
     # the clip's length, and its longest unscored gap runs from the clip's start, between its verdicts'
     # newest crops, to the clip's end (a face scored only when the stream ended shows as such).
-    length = stats.frames_read / source.fps if getattr(source, "fps", None) else max(v.end_pts_s for v in verdicts)
+    length = stats.frames_read / source.fps if source.fps else max(v.end_pts_s for v in verdicts)
     rates = [len(vs) / length for vs in per_face.values()]
     gaps = [
         max(b - a for a, b in itertools.pairwise([0.0, *(v.end_pts_s for v in vs), length])) for vs in per_face.values()

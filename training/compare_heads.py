@@ -128,22 +128,29 @@ def run_config(windows: Sequence[Window], config: HeadConfig, with_ci: bool = Fa
 def validation_lofo(windows: Sequence[Window], config: HeadConfig, l2: float) -> dict[str, float]:
     """Leave-one-family-out on validation material: for each collected family with enough validation fakes,
     the head trained without that family's fakes scores them against the validation reals."""
+    return {row["family"]: row["video_auc"] for row in held_out_families(windows, config, l2, VAL, VAL)}
+
+
+def held_out_families(
+    windows: Sequence[Window], config: HeadConfig, l2: float, fake_split: str | None, real_split: str, with_ci=False
+) -> list[dict]:
+    """For each collected family with at least 3 fakes (of ``fake_split``; None: every split), the head trained
+    without that family's fakes scores them against the clean reals of ``real_split``; rows by family name."""
     summaries = parse_summaries(config.summaries)
-    reals = [w for w in windows if w.origin == CLEAN and w.label == 0 and w.split == VAL]
+    reals = [w for w in windows if w.origin == CLEAN and w.label == 0 and w.split == real_split]
     by_family: dict[str, list[Window]] = {}
     for w in windows:
-        if w.origin == CLEAN and w.label == 1 and not w.synthetic and w.split == VAL:
+        if w.origin == CLEAN and w.label == 1 and not w.synthetic and fake_split in (None, w.split):
             by_family.setdefault(w.family, []).append(w)
-    figures = {}
+    rows = []
     for family, fakes in sorted(by_family.items()):
         if len(fakes) < MIN_FAKES_FOR_WORST:
             continue
         experts = fit_head(windows, replace(config, exclude_family=family), l2)
         scored = score_windows(fakes + reals, fused_crop_scores(experts, normalized(fakes + reals, summaries)))
-        figures[family] = auc_row([s.logit for s in scored[: len(fakes)]], [s.logit for s in scored[len(fakes) :]])[
-            "video_auc"
-        ]
-    return figures
+        row = auc_row([s.logit for s in scored[: len(fakes)]], [s.logit for s in scored[len(fakes) :]], with_ci)
+        rows.append({"family": family, **row})
+    return rows
 
 
 def selection_score(result: HeadResult, lofo: dict[str, float]) -> float:
@@ -192,20 +199,7 @@ CANDIDATES = (
 def leave_one_family_out(windows: Sequence[Window], config: HeadConfig, l2: float, with_ci: bool = False) -> list[dict]:
     """Each collected family left out of training, scored on its fakes of every split against the test reals
     (families with at least 3 fakes), worst first."""
-    summaries = parse_summaries(config.summaries)
-    reals = [w for w in windows if w.origin == CLEAN and w.label == 0 and w.split == TEST]
-    by_family: dict[str, list[Window]] = {}
-    for w in windows:
-        if w.origin == CLEAN and w.label == 1 and not w.synthetic:
-            by_family.setdefault(w.family, []).append(w)
-    rows = []
-    for family, fakes in sorted(by_family.items()):
-        if len(fakes) < MIN_FAKES_FOR_WORST:
-            continue
-        experts = fit_head(windows, replace(config, exclude_family=family), l2)
-        scored = score_windows(fakes + reals, fused_crop_scores(experts, normalized(fakes + reals, summaries)))
-        row = auc_row([s.logit for s in scored[: len(fakes)]], [s.logit for s in scored[len(fakes) :]], with_ci)
-        rows.append({"family": family, **row})
+    rows = held_out_families(windows, config, l2, None, TEST, with_ci)
     return sorted(rows, key=lambda row: row["video_auc"])
 
 
