@@ -161,6 +161,10 @@ def selection_score(result: HeadResult, lofo: dict[str, float]) -> float:
 
 
 BLOCKS = "cls6,cls9,cls12"
+# Patch-token means over the mouth and the eyes (models.clip.graph.REGIONS) at the same blocks: a lip sync or
+# an eye blend changes a few dozen of the 196 patch tokens, which the CLS token reads diluted.
+MOUTH = "mouth_mean6,mouth_mean9,mouth_mean12"
+EYES = "eyes_mean6,eyes_mean9,eyes_mean12"
 CANDIDATES = (
     HeadConfig("probe: cls12, collected fakes, clean crops"),
     HeadConfig("+ aligned pairs", pairs=True),
@@ -192,6 +196,14 @@ CANDIDATES = (
         experts=("provided", "all"),
         pairs=True,
         collected_share=0.5,
+    ),
+    HeadConfig("probe + mouth and eye regions", summaries="cls12,mouth_mean12,eyes_mean12"),
+    HeadConfig("one head over all fakes + mouth region", summaries=f"{BLOCKS},{MOUTH}", experts=("all",), pairs=True),
+    HeadConfig(
+        "one head over all fakes + mouth and eye regions",
+        summaries=f"{BLOCKS},{MOUTH},{EYES}",
+        experts=("all",),
+        pairs=True,
     ),
 )
 

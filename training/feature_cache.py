@@ -1,9 +1,9 @@
-"""The CLIP feature cache: every token summary of the tower (CLS and patch mean after each of the 12
-blocks, fp16) for chosen face crops of each clip, computed once per (crop, variant) and reused by
+"""The CLIP feature cache: every token summary of the tower (CLS, patch mean and the mouth's and eyes'
+patch means after each of the 12 blocks, fp16) for chosen face crops of each clip, computed once per (crop, variant) and reused by
 every head, comparison and evaluation.
 
-Layout: ``<root>/<variant>/<clip_id>.npz`` with ``features`` (K, 24, 768) float16 (rows: cls1..cls12,
-then patch_mean1..patch_mean12), ``frame_index`` (K,) and ``crop_index`` (K,) (positions in the crop
+Layout: ``<root>/<variant>/<clip_id>.npz`` with ``features`` (K, 48, 768) float16 (rows: cls1..cls12,
+patch_mean1..patch_mean12, mouth_mean1..mouth_mean12, eyes_mean1..eyes_mean12), ``frame_index`` (K,) and ``crop_index`` (K,) (positions in the crop
 cache's clip). A variant names how the crops were made before the forward: ``clean`` (as cut), or a
 synthesis family and degradation (``training.synthetic_features``). Files are written atomically, so
 an interrupted build resumes where it stopped.
@@ -20,21 +20,26 @@ from pathlib import Path
 import numpy as np
 
 from common.paths import cache_dir
-from models.clip.graph import TokenSummary
+from models.clip.graph import SUMMARY_KINDS, TokenSummary
 
-ALL_SUMMARIES = tuple(TokenSummary(block, kind) for kind in ("cls", "patch_mean") for block in range(1, 13))
+ALL_SUMMARIES = tuple(TokenSummary(block, kind) for kind in SUMMARY_KINDS for block in range(1, 13))
 SUMMARY_ROWS = {summary.label: row for row, summary in enumerate(ALL_SUMMARIES)}
 
 
+# The layout's version is in the root's name: caches of 24 rows (before the face regions) sit in
+# ``<size>px`` and are never read as 48-row ones.
+LAYOUT = "v2"
+
+
 def default_feature_root(input_size: int = 224) -> Path:
-    return cache_dir() / "clip_features" / f"{input_size}px"
+    return cache_dir() / "clip_features" / f"{input_size}px.{LAYOUT}"
 
 
 @dataclass(frozen=True)
 class FeatureEntry:
     """The cached summaries of K crops of one clip in one variant."""
 
-    features: np.ndarray  # (K, 24, 768) float16
+    features: np.ndarray  # (K, 48, 768) float16
     frame_index: np.ndarray  # (K,) frame numbers in the clip
     crop_index: np.ndarray  # (K,) positions in the crop cache's clip
 

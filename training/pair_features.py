@@ -10,7 +10,7 @@ group) where the data has one. Stills are windows of one.
 
     python -m training.pair_features --rounds 3
 
-Entries: ``<root>/pairs/<clip_id>.r<round>.npz`` with ``real`` and ``fake`` (T, 24, 768) float16
+Entries: ``<root>/pairs/<clip_id>.r<round>.npz`` with ``real`` and ``fake`` (T, 48, 768) float16
 (``real`` empty for a provided fake without a twin), ``family``, ``degraded`` (whether any step of
 the chain ran) and the crop positions. Resumable; seeded by clip and round.
 """
@@ -45,12 +45,12 @@ PROVIDED = "provided"
 
 @dataclass(frozen=True)
 class PairEntry:
-    """One cached pair: the real window's and the fake window's summaries, (T, 24, 768) float16 each."""
+    """One cached pair: the real window's and the fake window's summaries, (T, 48, 768) float16 each."""
 
     clip_id: str  # the clip the pair was made from (the real one; the provided fake for provided pairs)
     round: int
     family: str  # a synthesis family, or "provided"
-    real: np.ndarray  # (T, 24, 768); shape (0, 24, 768) for a provided fake without a real twin
+    real: np.ndarray  # (T, 48, 768); shape (0, 48, 768) for a provided fake without a real twin
     fake: np.ndarray
     degraded: bool
     twin: str = ""  # the real twin's clip id, for provided pairs

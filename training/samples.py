@@ -36,7 +36,7 @@ class Window:
     kind: str  # "video" or "image"
     origin: str  # CLEAN (as cut) or PAIR (degraded alike beside its twin)
     synthetic: bool  # made by a synthesis family from a real clip
-    features: np.ndarray  # (T, 24, 768) float16: every summary; :meth:`select` picks a head's
+    features: np.ndarray  # (T, 48, 768) float16: every summary; :meth:`select` picks a head's
     source: str = ""
 
     def select(self, summaries: Sequence[TokenSummary]) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 The graph takes ``pixel_values`` (N, 3, S, S), normalised with CLIP's mean and std, and returns
 ``features`` (N, K * 768): the K token summaries a detector reads, concatenated in the order asked
-for. A summary is the CLS token, or the mean of the patch tokens, of the residual stream after one
-block (1-12). Layer norms are ONNX ``LayerNormalization`` (opset 17), which ONNX Runtime runs as one
+for. A summary is the CLS token, the mean of all patch tokens, or the mean of the patch tokens over
+one face region (mouth, eyes), of the residual stream after one block (1-12). Layer norms are ONNX ``LayerNormalization`` (opset 17), which ONNX Runtime runs as one
 kernel; attention is written out (MatMul, Softmax, MatMul) as in the original.
 """
 
@@ -19,12 +19,23 @@ from models.clip.weights import DEPTH, HEADS, LAYER_NORM_EPS, PATCH, WIDTH, posi
 OPSET = 17
 INPUT_NAME = "pixel_values"
 OUTPUT_NAME = "features"
-SUMMARY_KINDS = ("cls", "patch_mean")
+SUMMARY_KINDS = ("cls", "patch_mean", "mouth_mean", "eyes_mean")
+# Face regions of the model's crop (the square 1.3 x dlib box the engine cuts, not rotated) as fractions of
+# the patch grid, rows then columns, [start, end). Measured on 1,713 crops of the crop cache (68 landmarks,
+# 224 px, 14 x 14 grid): the mouth's landmarks lie in rows 7.9-12.1 and columns 4.2-10.1 for 96% of crops,
+# the eyes' in rows 3.3-6.5 and columns 2.9-11.0; a column more on each side holds a wide face (the demo
+# portrait's mouth corners reach column 3.75). A lip sync or an eye blend changes only these tokens; the
+# CLS token and the whole-face mean dilute them among the other ~160.
+REGIONS = {
+    "mouth_mean": ((8 / 14, 12 / 14), (3 / 14, 11 / 14)),
+    "eyes_mean": ((3 / 14, 7 / 14), (2 / 14, 12 / 14)),
+}
 
 
 @dataclass(frozen=True)
 class TokenSummary:
-    """One 768-d reading of the tower: the CLS token or the patch-token mean after ``block`` (1-12)."""
+    """One 768-d reading of the tower after ``block`` (1-12): the CLS token, the mean of all patch tokens
+    or of a face region's patch tokens (:data:`REGIONS`)."""
 
     block: int
     kind: str = "cls"
@@ -38,6 +49,19 @@ class TokenSummary:
     @property
     def label(self) -> str:
         return f"{self.kind}{self.block}"
+
+
+def region_token_indices(kind: str, grid: int) -> np.ndarray | None:
+    """Token positions (CLS is 0, patches row by row from 1) a summary of ``kind`` averages on a
+    ``grid`` x ``grid`` patch grid; None for the CLS token."""
+    if kind == "cls":
+        return None
+    if kind == "patch_mean":
+        return np.arange(1, 1 + grid * grid)
+    (top, bottom), (left, right) = REGIONS[kind]
+    rows = np.arange(round(top * grid), round(bottom * grid))
+    columns = np.arange(round(left * grid), round(right * grid))
+    return (1 + rows[:, None] * grid + columns[None, :]).ravel()
 
 
 def parse_summaries(text: str) -> tuple[TokenSummary, ...]:
@@ -116,10 +140,14 @@ def _mlp(g: _GraphBuilder, x: str, weights: dict[str, np.ndarray], prefix: str) 
     return g.linear(g.op("Mul", [hidden, gate]), weights, prefix + ".fc2")
 
 
-def _summary(g: _GraphBuilder, tokens: str, kind: str) -> str:
+def _summary(g: _GraphBuilder, tokens: str, kind: str, grid: int) -> str:
     """(N, T, 768) -> (N, 768)."""
     if kind == "cls":
         return g.op("Gather", [tokens, g.constant("cls_index", np.array(0, np.int64))], axis=1)
+    if kind != "patch_mean":
+        indices = region_token_indices(kind, grid).astype(np.int64)
+        region = g.op("Gather", [tokens, g.constant(kind + "_index", indices)], axis=1)
+        return g.op("ReduceMean", [region], axes=[1], keepdims=0)
     patches = g.op(
         "Slice",
         [
@@ -157,7 +185,7 @@ def build_graph(weights: dict[str, np.ndarray], input_size: int, summaries: Sequ
         x = g.op("Add", [x, _mlp(g, g.layer_norm(x, weights, prefix + ".norm2"), weights, prefix + ".mlp")])
         for summary in summaries:
             if summary.block == block and (block, summary.kind) not in readings:
-                readings[(block, summary.kind)] = _summary(g, x, summary.kind)
+                readings[(block, summary.kind)] = _summary(g, x, summary.kind, input_size // PATCH)
     parts = [readings[(s.block, s.kind)] for s in summaries]
     features = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
     g.nodes.append(helper.make_node("Identity", [features], [OUTPUT_NAME], name="features"))

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.clip.graph import TokenSummary
+from models.clip.graph import TokenSummary, region_token_indices
 from models.clip.weights import NATIVE_SIZE, position_embedding, read_weights
 
 TIMM_NAME = "vit_base_patch16_clip_quickgelu_224"
@@ -42,6 +42,8 @@ class ClipImageTower(nn.Module):
         self.pos_embed = vit.pos_embed
         self.norm_pre = vit.norm_pre
         self.blocks = nn.ModuleList(vit.blocks[:last_block])  # later blocks are never read
+        grid = input_size // vit.patch_embed.patch_size[0]
+        self._token_indices = [region_token_indices(s.kind, grid) for s in self.summaries]
 
     def tokens(self, crops: torch.Tensor) -> list[torch.Tensor]:
         """The residual stream (N, 1 + g*g, 768) after each block that is kept, first to last."""
@@ -57,9 +59,9 @@ class ClipImageTower(nn.Module):
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
         streams = self.tokens(crops)
         parts = []
-        for summary in self.summaries:
+        for summary, indices in zip(self.summaries, self._token_indices, strict=True):
             tokens = streams[summary.block - 1]
-            parts.append(tokens[:, 0] if summary.kind == "cls" else tokens[:, 1:].mean(dim=1))
+            parts.append(tokens[:, 0] if indices is None else tokens[:, torch.from_numpy(indices)].mean(dim=1))
         return torch.cat(parts, dim=1)
 
 

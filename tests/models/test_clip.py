@@ -15,13 +15,13 @@ from faces.crops import square_crop
 from faces.detector import FaceDetector
 from models.clip import weights as clip_weights
 from models.clip.cache import ClipGraph, clip_cache_dir
-from models.clip.graph import TokenSummary, parse_summaries
+from models.clip.graph import PATCH, TokenSummary, parse_summaries, region_token_indices
 from models.clip.weights import MEAN, STD, ClipWeightsError, ClipWeightsFile, locate_weights
 from models.preprocess import crop_input
 from realtime.sources.demo import portrait
 from tests.support.data import REPO_ROOT, SHARED_DATA
 
-SUMMARIES = parse_summaries("cls6,cls12,patch_mean12")
+SUMMARIES = parse_summaries("cls6,cls12,patch_mean12,mouth_mean9,eyes_mean12")
 
 
 def real_face_crops(size: int = 224) -> np.ndarray:
@@ -117,6 +117,26 @@ def test_the_torch_port_gives_the_same_features_as_the_onnx_graph(graph_path):
     for part in range(len(SUMMARIES)):
         columns = slice(part * 768, (part + 1) * 768)
         assert cosine(ported[:, columns], reference[:, columns]).min() > 0.999, SUMMARIES[part]
+
+
+def test_the_face_regions_hold_the_mouth_and_the_eyes_of_real_face_crops():
+    # dlib's 68-point model on the engine's crops: the mouth's points (48-67) fall in the mouth region's
+    # patches and the eyes' (36-47) in the eye region's; the two regions share no patch.
+    import dlib
+    import face_recognition_models
+
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    grid = 224 // PATCH
+    regions = {kind: set(region_token_indices(kind, grid).tolist()) for kind in ("mouth_mean", "eyes_mean")}
+    assert not regions["mouth_mean"] & regions["eyes_mean"] and len(regions["mouth_mean"]) == 32
+    detector = dlib.get_frontal_face_detector()
+    for crop in real_face_crops():
+        crop = np.ascontiguousarray(crop)
+        shape = predictor(crop, detector(crop)[0])
+        points = np.array([(p.x, p.y) for p in shape.parts()])
+        tokens = 1 + (points[:, 1] // PATCH) * grid + points[:, 0] // PATCH
+        assert set(tokens[48:68].tolist()) <= regions["mouth_mean"]
+        assert set(tokens[36:48].tolist()) <= regions["eyes_mean"]
 
 
 def test_fewer_tokens_keep_the_meaning_of_the_features():

@@ -16,7 +16,7 @@ ROW = SUMMARY_ROWS["cls12"]
 
 
 def window(rng, label, split, family, shift=None, synthetic=False, origin=CLEAN, crops=4, unit=""):
-    features = np.zeros((crops, 24, 768), np.float16)
+    features = np.zeros((crops, len(SUMMARY_ROWS), 768), np.float16)
     reading = np.zeros((crops, 768), np.float32)
     reading[:, 0] = 4.0
     reading += rng.normal(size=(crops, 768)).astype(np.float32) * 0.3
