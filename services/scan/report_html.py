@@ -201,6 +201,9 @@ def report_html(report: dict[str, Any], companions: dict[str, str]) -> str:
             f"{timestamp(start)}-{'end' if end is None else timestamp(end)}" for start, end in file["damaged_spans_s"]
         )
         notes.append(f"<div class=warning>{file['damaged_packets']} damaged video packet(s) skipped: {spans}.</div>")
+    if file.get("skipped_spans_s"):
+        spans = ", ".join(f"{timestamp(start)}-{timestamp(end)}" for start, end in file["skipped_spans_s"])
+        notes.append(f"<div class=warning>Video missing (timestamps jump), never analysed: {spans}.</div>")
     if not report["complete"]:
         reason = report.get("error") or "the scan was interrupted"
         notes.append(f"<div class=warning>Incomplete: {escape(reason)}; the figures cover the part analysed.</div>")

@@ -127,6 +127,7 @@ def build_report(
             **media.to_dict(),
             "damaged_packets": result.stats.decode_errors,
             "damaged_spans_s": [list(span) for span in result.stats.decode_gaps],
+            "skipped_spans_s": [list(span) for span in result.stats.timestamp_gaps],
         },
         "model": model.to_dict(),
         "settings": settings,

@@ -138,3 +138,35 @@ def test_a_video_without_faces_gets_a_complete_report_saying_so(small_checkpoint
     assert report["tracks"] == [] and report["explanations"] == [] and report["result"]["suspicious_segments"] == []
     assert outcome.paths.srt.read_text() == "" and "No face was found" in outcome.paths.html.read_text()
     assert outcome.paths.csv.read_text().count("\n") == 1  # the header only
+
+
+def clip_with_a_timestamp_jump(path, frames, jump_after: int, jump_frames: int):
+    """An H.264 file whose timestamps skip ``jump_frames`` frame intervals after frame ``jump_after`` (25 fps):
+    as a recorder writes a file when its input stalled."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 25)
+        for number, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = number + (jump_frames if number > jump_after else 0)
+            frame.time_base = Fraction(1, 25)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_video_the_file_never_recorded_is_reported_as_skipped(small_checkpoint, tmp_path):
+    from realtime.sources.demo import render_face_frames
+
+    clip = clip_with_a_timestamp_jump(tmp_path / "jump.mp4", render_face_frames(40), jump_after=19, jump_frames=50)
+    outcome = make_scanner(small_checkpoint).scan(clip, report_paths(clip, tmp_path / "out"))
+    report = load(outcome.paths.json)
+    report_json.validate(report)
+    # Frame 19 at 0.76 s, frame 20 at 2.8 s: two seconds no model ever saw.
+    assert report["file"]["skipped_spans_s"] == [[0.76, 2.8]] and report["run"]["frames_read"] == 40
+    assert "Video missing (timestamps jump), never analysed: 0:00:00.760-0:00:02.800" in outcome.paths.html.read_text()
