@@ -1,12 +1,12 @@
-"""The CLIP feature cache: every token summary of the tower (CLS, patch mean and the mouth's and eyes'
-patch means after each of the 12 blocks, fp16) for chosen face crops of each clip, computed once per (crop, variant) and reused by
-every head, comparison and evaluation.
+"""The CLIP feature cache: every token summary of the tower (CLS, patch mean, and the mouth's and the eyes'
+patch means after each of the 12 blocks, fp16) for chosen face crops of each clip, computed once per
+(crop, variant) and reused by every head, comparison and evaluation.
 
 Layout: ``<root>/<variant>/<clip_id>.npz`` with ``features`` (K, 48, 768) float16 (rows: cls1..cls12,
-patch_mean1..patch_mean12, mouth_mean1..mouth_mean12, eyes_mean1..eyes_mean12), ``frame_index`` (K,) and ``crop_index`` (K,) (positions in the crop
-cache's clip). A variant names how the crops were made before the forward: ``clean`` (as cut), or a
-synthesis family and degradation (``training.synthetic_features``). Files are written atomically, so
-an interrupted build resumes where it stopped.
+patch_mean1..12, mouth_mean1..12, eyes_mean1..12), ``frame_index`` (K,) and ``crop_index`` (K,)
+(positions in the crop cache's clip). A variant names how the crops were made before the forward:
+``clean`` (as cut), or a synthesis family and degradation. Files are written atomically, so an
+interrupted build resumes where it stopped.
 """
 
 from __future__ import annotations

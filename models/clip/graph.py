@@ -3,8 +3,9 @@
 The graph takes ``pixel_values`` (N, 3, S, S), normalised with CLIP's mean and std, and returns
 ``features`` (N, K * 768): the K token summaries a detector reads, concatenated in the order asked
 for. A summary is the CLS token, the mean of all patch tokens, or the mean of the patch tokens over
-one face region (mouth, eyes), of the residual stream after one block (1-12). Layer norms are ONNX ``LayerNormalization`` (opset 17), which ONNX Runtime runs as one
-kernel; attention is written out (MatMul, Softmax, MatMul) as in the original.
+one face region (mouth, eyes), of the residual stream after one block (1-12). Layer norms are ONNX
+``LayerNormalization`` (opset 17), which ONNX Runtime runs as one kernel; attention is written out
+(MatMul, Softmax, MatMul) as in the original.
 """
 
 from __future__ import annotations
