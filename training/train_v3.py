@@ -147,6 +147,30 @@ def card_rows(windows: list[Window], video_p: list[float], threshold: float) -> 
     return rows, clips
 
 
+def method_rows(windows: list[Window], video_p: list[float], threshold: float) -> list[dict]:
+    """Per manipulation method of the test split's collected fakes (as cut): its family, clips, video AUC
+    against the clean real test clips, and the share flagged at the threshold; worst AUC first."""
+    units = [(w, p) for w, p in zip(windows, video_p, strict=True) if w.split == TEST and w.origin == CLEAN]
+    reals = np.array([p for w, p in units if w.label == 0])
+    by_method: dict[tuple[str, str], list[float]] = {}
+    for w, p in units:
+        if w.label == 1 and not w.synthetic:
+            by_method.setdefault((w.method, w.family), []).append(p)
+    rows = []
+    for (method, family), fakes in by_method.items():
+        labels = np.r_[np.zeros(len(reals)), np.ones(len(fakes))]
+        rows.append(
+            {
+                "method": method,
+                "family": family,
+                "clips": len(fakes),
+                "video_auc": round(roc_auc(labels, np.r_[reals, fakes]), 3),
+                "flagged": round(float(np.mean(np.array(fakes) >= threshold)), 3),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["video_auc"], row["method"]))
+
+
 def training_data_text(crop_cache: Path, windows: list[Window]) -> str:
     sources = sorted({entry["source"] for entry in read_index(crop_cache)})
     train = {w.clip_id for w in windows if w.split == "train"}
@@ -220,6 +244,7 @@ def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, round
         "temperature": temperature,
         "window": WINDOW,
         "evaluated": rows,
+        "methods": method_rows(scored, video_p, threshold),
         "metrics": metrics,
         "clips": clips,
     }

@@ -99,3 +99,26 @@ def test_the_temporal_reading_of_a_still_window_has_no_steps():
     assert np.all(temporal_vector(still)[8:] == 0)
     np.testing.assert_allclose(temporal_vector(flicker)[8:], 0.5, atol=1e-6)
     np.testing.assert_allclose(temporal_vector(flicker)[:8], still[0] + 0.25, atol=1e-6)
+
+
+def test_methods_are_tabled_against_the_clean_test_reals_worst_first():
+    from dataclasses import replace
+
+    from training.train_v3 import method_rows
+
+    rng = np.random.default_rng(3)
+    reals = [window(rng, 0, TEST, "real") for _ in range(4)]
+    swaps = [replace(window(rng, 1, TEST, "face swap"), method="DeepFaceLab") for _ in range(2)]
+    lips = [replace(window(rng, 1, TEST, "lip sync"), method="Wav2Lip") for _ in range(2)]
+    # Neither a validation fake nor a synthetic one, nor a degraded pair, enters the table.
+    others = [
+        window(rng, 1, VAL, "face swap"),
+        window(rng, 1, TEST, "self_blend", synthetic=True, origin=PAIR),
+        window(rng, 0, TEST, "real", origin=PAIR),
+    ]
+    scores = [0.1, 0.2, 0.3, 0.6, 0.9, 0.8, 0.25, 0.5, 0.0, 1.0, 1.0]  # reals, swaps, lip syncs, others
+    rows = method_rows(reals + swaps + lips + others, scores, threshold=0.5)
+    assert rows == [
+        {"method": "Wav2Lip", "family": "lip sync", "clips": 2, "video_auc": 0.625, "flagged": 0.5},
+        {"method": "DeepFaceLab", "family": "face swap", "clips": 2, "video_auc": 1.0, "flagged": 1.0},
+    ]
