@@ -42,8 +42,10 @@ class ClipImageTower(nn.Module):
         self.pos_embed = vit.pos_embed
         self.norm_pre = vit.norm_pre
         self.blocks = nn.ModuleList(vit.blocks[:last_block])  # later blocks are never read
+        # Region token positions as buffers, made once and moved with the module (not per forward).
         grid = input_size // vit.patch_embed.patch_size[0]
-        self._token_indices = [region_token_indices(s.kind, grid) for s in self.summaries]
+        for kind in {s.kind for s in self.summaries} - {"cls", "patch_mean"}:
+            self.register_buffer(f"{kind}_tokens", torch.from_numpy(region_token_indices(kind, grid)), persistent=False)
 
     def tokens(self, crops: torch.Tensor) -> list[torch.Tensor]:
         """The residual stream (N, 1 + g*g, 768) after each block that is kept, first to last."""
@@ -59,9 +61,14 @@ class ClipImageTower(nn.Module):
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
         streams = self.tokens(crops)
         parts = []
-        for summary, indices in zip(self.summaries, self._token_indices, strict=True):
+        for summary in self.summaries:
             tokens = streams[summary.block - 1]
-            parts.append(tokens[:, 0] if indices is None else tokens[:, torch.from_numpy(indices)].mean(dim=1))
+            if summary.kind == "cls":
+                parts.append(tokens[:, 0])
+            elif summary.kind == "patch_mean":
+                parts.append(tokens[:, 1:].mean(dim=1))
+            else:
+                parts.append(tokens[:, getattr(self, f"{summary.kind}_tokens")].mean(dim=1))
         return torch.cat(parts, dim=1)
 
 
