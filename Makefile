@@ -78,6 +78,7 @@ train: setup
 	$(PY) -m training.data.autoencoders --cache $(CACHE) --out $(CACHE)/autoencoders --clips $(CACHE)/train_reals.txt
 	$(PY) -m training.clean_features --crops $(CACHE)
 	$(PY) -m training.pair_features --crops $(CACHE) --rounds 3
+	$(PY) -m training.pair_features --crops $(CACHE) --family mouth_rerender --rounds 1
 	$(PY) -m training.compare_heads --crops $(CACHE) --out out/heads.json
 	$(PY) -m training.train_v3 --crops $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
 

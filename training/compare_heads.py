@@ -30,7 +30,7 @@ from training.head_eval import MIN_FAKES_FOR_WORST, auc_row, family_figures, sco
 from training.pair_features import ROUNDS
 from training.samples import CLEAN, Window, load_windows
 
-BLEND = frozenset({"self_blend", "swap", "mouth_blend", "eyes_blend", "flicker", "rerender_blend"})
+BLEND = frozenset({"self_blend", "swap", "mouth_blend", "eyes_blend", "flicker", "rerender_blend", "mouth_rerender"})
 RENDER = frozenset({"rerender_whole", "one_shot", "frozen_background", "interpolated"})
 L2_GRID = (1e-5, 1e-4, 1e-3)
 
@@ -41,6 +41,7 @@ class HeadConfig:
     summaries: str = "cls12"
     experts: tuple[str, ...] = ("provided",)  # provided | blend | render | all
     pairs: bool = False  # the aligned pairs train too (else: clean crops of provided fakes and reals only)
+    targeted: tuple[str, ...] = ()  # with pairs: these families' own pair sets train too (training.pair_features)
     augment: float = 0.0  # hypersphere samples per class, as a share of its count
     l2: float | None = None  # None: chosen on validation from L2_GRID
     exclude_family: str = ""  # leave-one-family-out: this provided family's fakes never train
@@ -77,7 +78,10 @@ def kept(window: Window, config: HeadConfig) -> bool:
 
 
 def train_windows(windows: Sequence[Window], config: HeadConfig) -> list[Window]:
-    return [w for w in windows if w.split == TRAIN and (config.pairs or w.origin == CLEAN) and kept(w, config)]
+    def trains(w: Window) -> bool:
+        return w.origin == CLEAN or (config.pairs and (not w.pair_set or w.pair_set in config.targeted))
+
+    return [w for w in windows if w.split == TRAIN and trains(w) and kept(w, config)]
 
 
 def fit_head(windows: Sequence[Window], config: HeadConfig, l2: float) -> list[Expert]:
@@ -165,6 +169,7 @@ BLOCKS = "cls6,cls9,cls12"
 # an eye blend changes a few dozen of the 196 patch tokens, which the CLS token reads diluted.
 MOUTH = "mouth_mean6,mouth_mean9,mouth_mean12"
 EYES = "eyes_mean6,eyes_mean9,eyes_mean12"
+GENERATED_MOUTHS = ("mouth_rerender",)
 CANDIDATES = (
     HeadConfig("probe: cls12, collected fakes, clean crops"),
     HeadConfig("+ aligned pairs", pairs=True),
@@ -204,6 +209,22 @@ CANDIDATES = (
         summaries=f"{BLOCKS},{MOUTH},{EYES}",
         experts=("all",),
         pairs=True,
+    ),
+    # Lip sync is the family every head above misses: the rotation's mouth blends only lower the mouth's
+    # resolution, while generators also re-render it (training.data.autoencoders.mouth_rerender).
+    HeadConfig(
+        "one head over all fakes + generated mouths",
+        summaries=BLOCKS,
+        experts=("all",),
+        pairs=True,
+        targeted=GENERATED_MOUTHS,
+    ),
+    HeadConfig(
+        "one head over all fakes + generated mouths + mouth region",
+        summaries=f"{BLOCKS},{MOUTH}",
+        experts=("all",),
+        pairs=True,
+        targeted=GENERATED_MOUTHS,
     ),
 )
 

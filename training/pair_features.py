@@ -8,7 +8,12 @@ families), and the real window and its fake go through the same ``training.data.
 Each provided fake gets the same per round beside a window of its real twin (the same ``pair=``
 group) where the data has one. Stills are windows of one.
 
+A family outside the rotation (``Family.rotates`` False: one added after the rotation's pairs were
+cached, so that adding it changes none of them) gets a pair set of its own, one window per real clip
+and round, under ``<root>/pairs.<family>/``:
+
     python -m training.pair_features --rounds 3
+    python -m training.pair_features --family mouth_rerender --rounds 1
 
 Entries: ``<root>/pairs/<clip_id>.r<round>.npz`` with ``real`` and ``fake`` (T, 48, 768) float16
 (``real`` empty for a provided fake without a twin), ``family``, ``degraded`` (whether any step of
@@ -41,6 +46,9 @@ WINDOW = 4
 ROUNDS = 3
 PAIRS = "pairs"
 PROVIDED = "provided"
+# Families outside the rotation, each with a pair set of its own, and the rounds each set holds.
+TARGETED = tuple(name for name, family in FAMILIES.items() if not family.rotates)
+TARGETED_ROUNDS = 1
 
 
 @dataclass(frozen=True)
@@ -67,12 +75,17 @@ def chain_runs(params: DegradeParams) -> bool:
     )
 
 
-def pair_path(root: Path, clip_id: str, round_number: int) -> Path:
-    return root / PAIRS / f"{clip_id}.r{round_number}.npz"
+def pair_set(targeted: str = "") -> str:
+    """The folder of a pair set: the rotation's, or ``pairs.<family>`` for a family outside it."""
+    return f"{PAIRS}.{targeted}" if targeted else PAIRS
 
 
-def write_pair(root: Path, entry: PairEntry) -> None:
-    path = pair_path(root, entry.clip_id, entry.round)
+def pair_path(root: Path, clip_id: str, round_number: int, targeted: str = "") -> Path:
+    return root / pair_set(targeted) / f"{clip_id}.r{round_number}.npz"
+
+
+def write_pair(root: Path, entry: PairEntry, targeted: str = "") -> None:
+    path = pair_path(root, entry.clip_id, entry.round, targeted)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as handle:
         np.savez(
@@ -86,16 +99,18 @@ def write_pair(root: Path, entry: PairEntry) -> None:
     os.replace(handle.name, path)
 
 
-def read_pair(root: Path, clip_id: str, round_number: int) -> PairEntry:
-    with np.load(pair_path(root, clip_id, round_number)) as data:
+def read_pair(root: Path, clip_id: str, round_number: int, targeted: str = "") -> PairEntry:
+    with np.load(pair_path(root, clip_id, round_number, targeted)) as data:
         return PairEntry(
             clip_id, round_number, str(data["family"]), data["real"], data["fake"], bool(data["degraded"]),
             str(data["twin"]),
         )  # fmt: skip
 
 
-def rng_for(seed: int, clip_id: str, round_number: int) -> np.random.Generator:
-    key = int(hashlib.sha1(f"{clip_id}:{round_number}".encode()).hexdigest()[:8], 16)
+def rng_for(seed: int, clip_id: str, round_number: int, targeted: str = "") -> np.random.Generator:
+    """The pair's generator: the rotation's keys are unchanged, a targeted set's draws are its own."""
+    name = f"{clip_id}:{round_number}" + (f":{targeted}" if targeted else "")
+    key = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16)
     return np.random.default_rng([seed, key])
 
 
@@ -135,7 +150,9 @@ class PairBuilder:
         self.entries = read_index(crop_cache)
         self.by_id = {entry["clip_id"]: entry for entry in self.entries}
         self.families = [
-            name for name, family in FAMILIES.items() if autoencoders is not None or not family.needs_autoencoders
+            name
+            for name, family in FAMILIES.items()
+            if family.rotates and (autoencoders is not None or not family.needs_autoencoders)
         ]
 
     def _embed(self, canvases: np.ndarray, sides: np.ndarray) -> np.ndarray:
@@ -154,9 +171,12 @@ class PairBuilder:
         positions = np.arange(length) % len(canvases)
         return canvases[positions], landmarks[positions]
 
-    def synthetic_pair(self, clip: CachedClip, round_number: int, split_of: dict[str, str]) -> PairEntry:
-        rng = rng_for(self.seed, clip.clip_id, round_number)
-        family = family_for(clip.clip_id, round_number, self.families)
+    def synthetic_pair(
+        self, clip: CachedClip, round_number: int, split_of: dict[str, str], targeted: str = ""
+    ) -> PairEntry:
+        """The round's pair of a real clip: the rotation's family, or the ``targeted`` one."""
+        rng = rng_for(self.seed, clip.clip_id, round_number, targeted)
+        family = targeted or family_for(clip.clip_id, round_number, self.families)
         canvases, sides, landmarks, _ = window_of(clip, round_number, WINDOW)
         donor = self._donor(clip, rng, split_of, len(canvases)) if FAMILIES[family].needs_donor else None
         context = SynthesisContext(donor=donor, autoencoders=self.autoencoders)
@@ -180,29 +200,32 @@ class PairBuilder:
         real = self._embed(degrade_window(real_canvases, degradation), real_sides)
         return PairEntry(clip.clip_id, round_number, PROVIDED, real, fake, degraded, twin.clip_id)
 
-    def build(self, rounds: int, split_of: dict[str, str], limit: int = 0) -> dict:
+    def build(self, rounds: int, split_of: dict[str, str], limit: int = 0, targeted: str = "") -> dict:
+        """Every missing pair of ``rounds`` rounds: of the rotation, or of the ``targeted`` family's own set
+        (real clips only)."""
         reals_of_group: dict[str, list[str]] = {}
         for entry in self.entries:
             if entry["label"] == "real":
                 reals_of_group.setdefault(entry["group"], []).append(entry["clip_id"])
         made = reused = 0
         started = time.monotonic()
-        for number, entry in enumerate(self.entries[:limit] if limit else self.entries):
-            todo = [r for r in range(rounds) if not pair_path(self.root, entry["clip_id"], r).is_file()]
+        entries = [e for e in self.entries if e["label"] == "real"] if targeted else self.entries
+        for number, entry in enumerate(entries[:limit] if limit else entries):
+            todo = [r for r in range(rounds) if not pair_path(self.root, entry["clip_id"], r, targeted).is_file()]
             reused += rounds - len(todo)
             if not todo:
                 continue
             clip = cached_clip(self.crop_cache, entry)
             for round_number in todo:
                 if entry["label"] == "real":
-                    pair = self.synthetic_pair(clip, round_number, split_of)
+                    pair = self.synthetic_pair(clip, round_number, split_of, targeted)
                 else:
                     pair = self.provided_pair(clip, round_number, sorted(reals_of_group.get(entry["group"], [])))
-                write_pair(self.root, pair)
+                write_pair(self.root, pair, targeted)
                 made += 1
             if made and number % 25 == 0:
                 rate = (time.monotonic() - started) / made
-                print(f"{number + 1}/{len(self.entries)} clips, {rate:.1f} s per pair", file=sys.stderr, flush=True)
+                print(f"{number + 1}/{len(entries)} clips, {rate:.1f} s per pair", file=sys.stderr, flush=True)
         return {"pairs_made": made, "pairs_reused": reused, "elapsed_s": round(time.monotonic() - started)}
 
 
@@ -219,9 +242,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips (smoke runs)")
+    parser.add_argument(
+        "--family", default="", choices=["", *TARGETED], help="build this family's own pair set (outside the rotation)"
+    )
     args = parser.parse_args(argv)
     crops = args.crops.expanduser()
     autoencoders = load_autoencoders(args.autoencoders or crops / "autoencoders")
+    if autoencoders is None and args.family and FAMILIES[args.family].needs_autoencoders:
+        raise SystemExit(f"error: the {args.family} family needs the autoencoder bank (training.data.autoencoders)")
     if autoencoders is None:
         print("warning: no autoencoder bank: the re-rendered families are left out", file=sys.stderr)
     builder = PairBuilder(
@@ -229,7 +257,8 @@ def main(argv: list[str] | None = None) -> None:
         autoencoders, args.seed,
     )  # fmt: skip
     split_of = assign_splits(read_index(crops), seed=args.split_seed)
-    print(json.dumps({"families": builder.families, **builder.build(args.rounds, split_of, args.limit)}))
+    families = [args.family] if args.family else builder.families
+    print(json.dumps({"families": families, **builder.build(args.rounds, split_of, args.limit, args.family)}))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from models.clip.graph import TokenSummary
 from training.data.crop_cache import read_index
 from training.data.splits import REAL_FAMILY, assign_splits, manipulation_family, method_name
 from training.feature_cache import SUMMARY_ROWS, FeatureCache
-from training.pair_features import PAIRS, PROVIDED, read_pair
+from training.pair_features import PROVIDED, TARGETED, TARGETED_ROUNDS, pair_path, read_pair
 
 CLEAN, PAIR = "clean", "pair"
 
@@ -38,6 +38,7 @@ class Window:
     synthetic: bool  # made by a synthesis family from a real clip
     features: np.ndarray  # (T, 48, 768) float16: every summary; :meth:`select` picks a head's
     source: str = ""
+    pair_set: str = ""  # for a pair of a family outside the rotation: that family (its own pair set)
 
     def select(self, summaries: Sequence[TokenSummary]) -> np.ndarray:
         rows = [SUMMARY_ROWS[summary.label] for summary in summaries]
@@ -45,7 +46,9 @@ class Window:
 
 
 def load_windows(crop_cache: Path, features: FeatureCache, rounds: int, split_seed: int = 0) -> list[Window]:
-    """Clean windows of every clip (its 8 cached crops) and both members of every cached pair."""
+    """Clean windows of every clip (its 8 cached crops) and both members of every cached pair: ``rounds``
+    of the rotation, and the pair sets of the families outside it (a head trains on those only when its
+    configuration names them)."""
     entries = read_index(crop_cache)
     split_of = assign_splits(entries, seed=split_seed)
     windows: list[Window] = []
@@ -70,15 +73,17 @@ def load_windows(crop_cache: Path, features: FeatureCache, rounds: int, split_se
                     entry["source"],
                 )
             )
-        for round_number in range(rounds):
-            if not (features.root / PAIRS / f"{clip_id}.r{round_number}.npz").is_file():
-                continue
-            windows.extend(pair_windows(entry, split, round_number, read_pair(features.root, clip_id, round_number)))
+        sets = [("", round_number) for round_number in range(rounds)]
+        sets += [(family, round_number) for family in TARGETED for round_number in range(TARGETED_ROUNDS)]
+        for targeted, round_number in sets:
+            if pair_path(features.root, clip_id, round_number, targeted).is_file():
+                pair = read_pair(features.root, clip_id, round_number, targeted)
+                windows.extend(pair_windows(entry, split, round_number, pair, targeted))
     return windows
 
 
-def pair_windows(entry: dict, split: str, round_number: int, pair) -> Iterable[Window]:
-    unit = f"{entry['clip_id']}.r{round_number}"
+def pair_windows(entry: dict, split: str, round_number: int, pair, targeted: str = "") -> Iterable[Window]:
+    unit = f"{entry['clip_id']}." + (f"{targeted}." if targeted else "") + f"r{round_number}"
     kind, source = entry["kind"], entry["source"]
     if pair.family == PROVIDED:
         family, method = manipulation_family(entry["method"]), method_name(entry["method"])
@@ -86,6 +91,7 @@ def pair_windows(entry: dict, split: str, round_number: int, pair) -> Iterable[W
         if len(pair.real):
             yield Window(unit + "#twin", pair.twin, 0, split, REAL_FAMILY, "none", kind, PAIR, False, pair.real, source)
         return
-    yield Window(unit + "#real", entry["clip_id"], 0, split, REAL_FAMILY, "none", kind, PAIR, False, pair.real, source)
+    yield Window(unit + "#real", entry["clip_id"], 0, split, REAL_FAMILY, "none", kind, PAIR, False, pair.real, source,
+                 targeted)  # fmt: skip
     yield Window(unit, entry["clip_id"], 1, split, pair.family, f"synthetic: {pair.family}", kind, PAIR, True,
-                 pair.fake, source)  # fmt: skip
+                 pair.fake, source, targeted)  # fmt: skip

@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from torch.nn import functional
 
 from training.data.crop_cache import load_clip, read_index
 from training.data.synthesis import blend, face_mask, sample_blend_params
+from training.data.synthesis_region import low_resolution_source, region_mask_in_box, sample_mouth_params
 
 UPSAMPLERS = ("transposed", "pixel_shuffle", "nearest", "bilinear")
 BANK_FILE = "bank.json"
@@ -452,6 +453,43 @@ def rerender_blend(
     for real, fake, points in zip(crops, rendered, landmarks, strict=True):
         mask = face_mask(real.shape[:2], points, params)
         fakes.append(blend(real, fake, mask))
+        masks.append(mask)
+    return np.stack(fakes), np.stack(masks)
+
+
+# Resolution drop of the generated mouth: the face then spans about 80-130 px, as Wav2Lip's 96 px faces
+# and the 128 px of its successors do. At 4x (the plain mouth blend's deepest) the lips blur away, which
+# no lip-sync generator's output shows.
+GENERATED_MOUTH_FACTORS = (1.5, 2.5)
+
+
+def mouth_rerender(
+    crops: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator, context: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lip-sync-style fake: the mouth or the lower face generated at a low resolution and pasted back.
+
+    Lip-sync generators (Wav2Lip at 96 px faces, its higher-resolution successors) synthesise the
+    lower face with a network, below the frame's resolution, and paste it through a mask: smooth
+    lips and skin, blurred teeth. :func:`training.data.synthesis_region.mouth_blend_window` imitates
+    only the resolution drop. Here the crop is re-rendered by one random member (real colours kept;
+    re-rendering an already down-scaled crop erases the lips, the members being trained at full
+    size), down-scaled by 1.5-2.5x and restored, offset and colour-shifted as the region parameters
+    say, and blended through the mouth or lower-face mask. Member and parameters are drawn once per
+    window; pixels where the mask is 0 equal the real ones. Returns the fake (T, H, W, 3) uint8 and
+    the masks (T, H, W) float32.
+    """
+    bank, member = _choose_member(rng, context)
+    params = replace(sample_mouth_params(rng), factor=float(rng.uniform(*GENERATED_MOUTH_FACTORS)))
+    generated = keep_real_colours(crops, bank.rerender(crops, member))
+    fakes, masks = [], []
+    for real, rendered, points in zip(crops, generated, landmarks, strict=True):
+        source = low_resolution_source(rendered, params)
+        box, local = region_mask_in_box(real.shape[:2], points, params)
+        fake, mask = real.copy(), np.zeros(real.shape[:2], dtype=np.float32)
+        if local.size:
+            fake[box] = blend(real[box], source[box], local)
+            mask[box] = local
+        fakes.append(fake)
         masks.append(mask)
     return np.stack(fakes), np.stack(masks)
 

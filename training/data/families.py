@@ -69,6 +69,9 @@ class Family:
     needs_autoencoders: bool  # context.autoencoders must be set
     temporal: bool  # the fake is in the motion: single frames are plausible, T == 1 is a fallback
     description: str
+    # In the aligned pairs' rotation (training.pair_features). A family added later stays out of it, so
+    # the cached pairs of the families before it keep their meaning; it gets pairs of its own instead.
+    rotates: bool = True
 
 
 # Module-level adapters rather than lambdas, so families pickle into spawned data-loader workers.
@@ -140,6 +143,15 @@ def _rerender_blend(
     from training.data.autoencoders import rerender_blend  # imports torch, so only when used
 
     return rerender_blend(crops, landmarks, rng, context)
+
+
+def _mouth_rerender(
+    crops: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator, context: SynthesisContext
+) -> Window:
+    _require_autoencoders(context, "mouth_rerender")
+    from training.data.autoencoders import mouth_rerender  # imports torch, so only when used
+
+    return mouth_rerender(crops, landmarks, rng, context)
 
 
 _FAMILY_LIST = (
@@ -223,6 +235,16 @@ _FAMILY_LIST = (
         needs_autoencoders=True,
         temporal=False,
         description="an autoencoder re-rendering pasted through a soft face mask; mask: the pasted face",
+    ),
+    Family(
+        "mouth_rerender",
+        _mouth_rerender,
+        needs_donor=False,
+        needs_autoencoders=True,
+        temporal=False,
+        description="the mouth or lower face re-rendered by an autoencoder at 2-4x lower resolution (lip-sync "
+        "generators); mask: the pasted region",
+        rotates=False,
     ),
 )
 

@@ -19,6 +19,7 @@ from training.data.autoencoders import (
     AutoencoderBank,
     MemberSpec,
     main,
+    mouth_rerender,
     reconstruct,
     rerender_blend,
     rerender_whole,
@@ -144,7 +145,25 @@ def test_rerender_blend_keeps_pixels_outside_the_mask(bank: AutoencoderBank) -> 
         assert inside.any() and np.abs(fake[inside].astype(int) - crops[inside]).mean() > 0.5
 
 
-@pytest.mark.parametrize("family", [rerender_whole, rerender_blend])
+def test_mouth_rerender_replaces_the_mouth_and_nothing_above_the_nose(bank: AutoencoderBank) -> None:
+    crops, landmarks = faces(4, size=96)
+    context = SimpleNamespace(autoencoders=bank)
+    for seed in range(8):
+        fake, mask = mouth_rerender(crops, landmarks, np.random.default_rng(seed), context)
+        assert fake.shape == crops.shape and fake.dtype == np.uint8
+        assert mask.shape == crops.shape[:3] and mask.dtype == np.float32
+        outside = mask == 0
+        np.testing.assert_array_equal(fake[outside], crops[outside])
+        for frame, points in zip(mask, landmarks, strict=True):
+            above_nose = int(points[27:31, 1].mean())  # the nose bridge: eyes and brows lie above it
+            assert not frame[:above_nose].any(), "a lip-sync fake must leave the eyes real"
+            mouth_x, mouth_y = np.rint(points[48:68].mean(0)).astype(int)
+            assert frame[mouth_y, mouth_x] > 0.4, "the mouth itself is pasted"
+        inside = mask > 0.4
+        assert np.abs(fake[inside].astype(int) - crops[inside]).mean() > 0.5
+
+
+@pytest.mark.parametrize("family", [rerender_whole, rerender_blend, mouth_rerender])
 def test_families_are_deterministic_given_the_rng(bank: AutoencoderBank, family: Callable) -> None:
     crops, landmarks = faces(3)
     context = SimpleNamespace(autoencoders=bank)

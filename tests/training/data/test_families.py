@@ -39,11 +39,18 @@ def test_registry_lists_every_family_with_its_needs() -> None:
         "interpolated",
         "rerender_whole",
         "rerender_blend",
+        "mouth_rerender",
     }
     assert set(FAMILIES) == expected
     assert all(name == family.name and family.description for name, family in FAMILIES.items())
     assert [n for n, f in FAMILIES.items() if f.needs_donor] == ["swap"]
-    assert {n for n, f in FAMILIES.items() if f.needs_autoencoders} == {"rerender_whole", "rerender_blend"}
+    assert {n for n, f in FAMILIES.items() if f.needs_autoencoders} == {
+        "rerender_whole",
+        "rerender_blend",
+        "mouth_rerender",
+    }
+    # Added after the rotation's pairs were cached: outside the rotation, so those pairs keep their families.
+    assert [n for n, f in FAMILIES.items() if not f.rotates] == ["mouth_rerender"]
     assert {n for n, f in FAMILIES.items() if f.temporal} == {
         "one_shot",
         "frozen_background",
@@ -79,7 +86,7 @@ def test_different_rng_states_give_different_fakes(name: str) -> None:
 
 def test_missing_context_is_refused() -> None:
     crops, landmarks = moving_window(2, seed=0)
-    for name in ("swap", "rerender_whole", "rerender_blend"):
+    for name in ("swap", "rerender_whole", "rerender_blend", "mouth_rerender"):
         with pytest.raises(ValueError, match=name):
             FAMILIES[name].make(crops, landmarks, np.random.default_rng(0), SynthesisContext())
 
@@ -111,6 +118,7 @@ def test_rerender_families_reach_the_autoencoder_module() -> None:
     whole, whole_mask = FAMILIES["rerender_whole"].make(crops, landmarks, np.random.default_rng(0), bank_context)
     assert whole.shape == crops.shape and np.all(whole_mask == 1.0)
     assert not np.array_equal(whole, crops)
-    pasted, mask = FAMILIES["rerender_blend"].make(crops, landmarks, np.random.default_rng(0), bank_context)
-    np.testing.assert_array_equal(pasted[mask == 0], crops[mask == 0])
-    assert mask.max() > 0.3
+    for name in ("rerender_blend", "mouth_rerender"):
+        pasted, mask = FAMILIES[name].make(crops, landmarks, np.random.default_rng(0), bank_context)
+        np.testing.assert_array_equal(pasted[mask == 0], crops[mask == 0])
+        assert mask.max() > 0.3
