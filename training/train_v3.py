@@ -171,6 +171,35 @@ def method_rows(windows: list[Window], video_p: list[float], threshold: float) -
     return sorted(rows, key=lambda row: (row["video_auc"], row["method"]))
 
 
+def twin_rows(windows: list[Window], video_p: list[float], group_of: dict[str, str]) -> list[dict]:
+    """Per manipulation method, the test split's collected fakes (as cut) that have a real twin (a real test
+    clip of the same footage group): how many, the share scored above their twin, and the mean score gap.
+
+    AUC against every real clip mixes two things: whether the detector sees the manipulation, and how the
+    fake's footage ranks among other footage. Against its own twin only the manipulation differs.
+    """
+    units = [(w, p) for w, p in zip(windows, video_p, strict=True) if w.split == TEST and w.origin == CLEAN]
+    twins: dict[str, list[float]] = {}
+    for w, p in units:
+        if w.label == 0:
+            twins.setdefault(group_of[w.clip_id], []).append(p)
+    gaps: dict[tuple[str, str], list[float]] = {}
+    for w, p in units:
+        if w.label == 1 and not w.synthetic and group_of[w.clip_id] in twins:
+            gaps.setdefault((w.method, w.family), []).append(p - float(np.mean(twins[group_of[w.clip_id]])))
+    rows = [
+        {
+            "method": method,
+            "family": family,
+            "pairs": len(gap),
+            "above_twin": round(float(np.mean(np.array(gap) > 0)), 3),
+            "mean_gap": round(float(np.mean(gap)), 3),
+        }
+        for (method, family), gap in gaps.items()
+    ]
+    return sorted(rows, key=lambda row: (row["mean_gap"], row["method"]))
+
+
 def training_data_text(crop_cache: Path, windows: list[Window]) -> str:
     sources = sorted({entry["source"] for entry in read_index(crop_cache)})
     train = {w.clip_id for w in windows if w.split == "train"}
@@ -245,6 +274,7 @@ def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, round
         "window": WINDOW,
         "evaluated": rows,
         "methods": method_rows(scored, video_p, threshold),
+        "twins": twin_rows(scored, video_p, {entry["clip_id"]: entry["group"] for entry in read_index(crop_cache)}),
         "metrics": metrics,
         "clips": clips,
     }

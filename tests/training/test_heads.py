@@ -122,3 +122,27 @@ def test_methods_are_tabled_against_the_clean_test_reals_worst_first():
         {"method": "Wav2Lip", "family": "lip sync", "clips": 2, "video_auc": 0.625, "flagged": 0.5},
         {"method": "DeepFaceLab", "family": "face swap", "clips": 2, "video_auc": 1.0, "flagged": 1.0},
     ]
+
+
+def test_collected_fakes_are_set_against_their_own_real_twins():
+    from dataclasses import replace
+
+    from training.train_v3 import twin_rows
+
+    rng = np.random.default_rng(4)
+    twin_a, twin_b, stranger = (window(rng, 0, TEST, "real") for _ in range(3))
+    lip = replace(window(rng, 1, TEST, "lip sync"), method="HyperLips")
+    swaps = [replace(window(rng, 1, TEST, "face swap"), method="DeepFaceLive") for _ in range(2)]
+    orphan = replace(window(rng, 1, TEST, "face swap"), method="E4S")  # no real of its footage in the split
+    degraded_twin = window(rng, 0, TEST, "real", origin=PAIR)
+    group_of = {
+        twin_a.clip_id: "a", twin_b.clip_id: "b", stranger.clip_id: "c", lip.clip_id: "a",
+        swaps[0].clip_id: "b", swaps[1].clip_id: "b", orphan.clip_id: "d", degraded_twin.clip_id: "d",
+    }  # fmt: skip
+    units = [twin_a, twin_b, stranger, lip, *swaps, orphan, degraded_twin]
+    scores = [0.4, 0.2, 0.9, 0.3, 0.5, 0.1, 0.8, 0.1]
+    rows = twin_rows(units, scores, group_of)
+    assert rows == [
+        {"method": "HyperLips", "family": "lip sync", "pairs": 1, "above_twin": 0.0, "mean_gap": -0.1},
+        {"method": "DeepFaceLive", "family": "face swap", "pairs": 2, "above_twin": 0.5, "mean_gap": 0.1},
+    ]
