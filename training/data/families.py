@@ -242,8 +242,8 @@ _FAMILY_LIST = (
         needs_donor=False,
         needs_autoencoders=True,
         temporal=False,
-        description="the mouth or lower face re-rendered by an autoencoder at 2-4x lower resolution (lip-sync "
-        "generators); mask: the pasted region",
+        description="the mouth or lower face re-rendered by an autoencoder, 1.5-2.5x lower in resolution "
+        "(lip-sync generators); mask: the pasted region",
         rotates=False,
     ),
 )
