@@ -18,11 +18,12 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
-from models.clip.graph import TokenSummary, parse_summaries
+from models.clip.graph import parse_summaries
 from training.data.crop_cache import default_cache
 from training.data.splits import TEST, TRAIN, VAL
 from training.experts import Expert, fit_expert, fused_crop_scores, normalized
@@ -89,14 +90,15 @@ def train_windows(windows: Sequence[Window], config: HeadConfig) -> list[Window]
 def fit_head(windows: Sequence[Window], config: HeadConfig, l2: float) -> list[Expert]:
     summaries = parse_summaries(config.summaries)
     training = train_windows(windows, config)
-    reals = normalized([w for w in training if w.label == 0], summaries)
+    real_windows = [w for w in training if w.label == 0]
+    reals = normalized(real_windows, summaries)
     experts = []
     for number, name in enumerate(config.experts):
         fake_windows = [w for w in training if w.label == 1 and expert_fakes(name, w, config.exclude_family)]
         fakes = normalized(fake_windows, summaries)
         weights = fake_shares(fake_windows, config.collected_share)
         seed = config.seed * 100 + number
-        differences = twin_differences(fake_windows, training, summaries) if config.twin_ranking else None
+        differences = twin_differences(fake_windows, fakes, real_windows, reals) if config.twin_ranking else None
         experts.append(
             fit_expert(
                 name, reals, fakes, len(summaries), l2, config.augment, seed, weights, differences, config.twin_ranking
@@ -105,19 +107,36 @@ def fit_head(windows: Sequence[Window], config: HeadConfig, l2: float) -> list[E
     return experts
 
 
+def window_means(windows: Sequence[Window], readings: np.ndarray) -> list[np.ndarray]:
+    """Each window's mean of its crops' rows of ``readings`` (laid out window after window, as
+    :func:`training.experts.normalized` lays them)."""
+    bounds = np.cumsum([0] + [len(w.features) for w in windows])
+    return [readings[start:stop].mean(0) for start, stop in pairwise(bounds)]
+
+
+def twin_unit(fake: Window) -> str:
+    """The unit of a pair fake's real twin (training.samples.pair_windows names them so)."""
+    return fake.unit + ("#real" if fake.synthetic else "#twin")
+
+
 def twin_differences(
-    fake_windows: Sequence[Window], training: Sequence[Window], summaries: Sequence[TokenSummary]
+    fake_windows: Sequence[Window], fakes: np.ndarray, real_windows: Sequence[Window], reals: np.ndarray
 ) -> np.ndarray:
     """(M, K * 768): for each pair whose fake window is in ``fake_windows``, the fake's mean normalised
     reading minus its real twin's (a window's logit is its mean crop logit, so w . difference is the
-    window logit gap between the two). Only pairs: there, both went through one degradation chain."""
-    twins = {w.unit: w for w in training if w.origin == PAIR and w.label == 0}
-    rows = []
-    for fake in fake_windows:
-        twin = twins.get(fake.unit + ("#real" if fake.synthetic else "#twin")) if fake.origin == PAIR else None
-        if twin is not None:
-            rows.append(normalized([fake], summaries).mean(0) - normalized([twin], summaries).mean(0))
-    return np.stack(rows) if rows else np.zeros((0, len(summaries) * 768), np.float32)
+    window logit gap between the two). ``fakes`` and ``reals`` are the windows' normalised readings, already
+    computed for the class loss. Only pairs: there, both went through one degradation chain."""
+    twins = {
+        w.unit: mean
+        for w, mean in zip(real_windows, window_means(real_windows, reals), strict=True)
+        if w.origin == PAIR
+    }
+    rows = [
+        mean - twins[twin_unit(fake)]
+        for fake, mean in zip(fake_windows, window_means(fake_windows, fakes), strict=True)
+        if fake.origin == PAIR and twin_unit(fake) in twins
+    ]
+    return np.stack(rows) if rows else np.zeros((0, reals.shape[1]), np.float32)
 
 
 def fake_shares(fake_windows: Sequence[Window], collected_share: float | None) -> np.ndarray | None:

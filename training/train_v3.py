@@ -148,10 +148,15 @@ def card_rows(windows: list[Window], video_p: list[float], threshold: float) -> 
     return rows, clips
 
 
+def clean_test_units(windows: list[Window], video_p: list[float]) -> list[tuple[Window, float]]:
+    """The test split's clips as cut (no degraded pair) with their video scores."""
+    return [(w, p) for w, p in zip(windows, video_p, strict=True) if w.split == TEST and w.origin == CLEAN]
+
+
 def method_rows(windows: list[Window], video_p: list[float], threshold: float) -> list[dict]:
     """Per manipulation method of the test split's collected fakes (as cut): its family, clips, video AUC
     against the clean real test clips, and the share flagged at the threshold; worst AUC first."""
-    units = [(w, p) for w, p in zip(windows, video_p, strict=True) if w.split == TEST and w.origin == CLEAN]
+    units = clean_test_units(windows, video_p)
     reals = np.array([p for w, p in units if w.label == 0])
     by_method: dict[tuple[str, str], list[float]] = {}
     for w, p in units:
@@ -179,7 +184,7 @@ def twin_rows(windows: list[Window], video_p: list[float], group_of: dict[str, s
     AUC against every real clip mixes two things: whether the detector sees the manipulation, and how the
     fake's footage ranks among other footage. Against its own twin only the manipulation differs.
     """
-    units = [(w, p) for w, p in zip(windows, video_p, strict=True) if w.split == TEST and w.origin == CLEAN]
+    units = clean_test_units(windows, video_p)
     twins: dict[str, list[float]] = {}
     for w, p in units:
         if w.label == 0:
@@ -235,7 +240,7 @@ def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, round
         for w, crops in zip(scored, logits, strict=True)
     ]
     rows, clips = card_rows(scored, video_p, threshold)
-    provided = [(w.label, p) for w, p in zip(scored, video_p, strict=True) if w.origin == CLEAN and not w.synthetic]
+    provided = [(w.label, p) for w, p in clean_test_units(scored, video_p)]
     labels, scores = np.array([label for label, _ in provided]), np.array([p for _, p in provided])
     metrics = {
         "split_seed": 0,

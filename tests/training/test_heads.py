@@ -165,7 +165,9 @@ def test_each_pair_fake_is_set_against_its_own_twin():
     windows += [provided, twin, lonely, collected]
     summaries = parse_summaries("cls12")
 
-    differences = twin_differences([w for w in windows if w.label == 1], windows, summaries)
+    fakes = [w for w in windows if w.label == 1]
+    reals = [w for w in windows if w.label == 0]
+    differences = twin_differences(fakes, normalized(fakes, summaries), reals, normalized(reals, summaries))
 
     assert differences.shape == (4, 768)
     expected = normalized([provided], summaries).mean(0) - normalized([twin], summaries).mean(0)
