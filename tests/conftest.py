@@ -14,15 +14,22 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # The suite never writes into the user's profile: caches (demo clip, ONNX exports) and the window's
-# settings go to a temporary home of this run, inherited by every subprocess a test starts.
-TEST_PROFILE = Path(tempfile.mkdtemp(prefix="deepfake-analyzer-tests-"))
+# settings go to a temporary home of this run, inherited by every subprocess a test starts. A second
+# execution of this module (``from tests.conftest import ...`` imports it again beside pytest's own
+# ``conftest``) keeps that home: a new one would take the caches and be left behind, 1.4 GB per run.
+_PROFILE_VARIABLE = "DEEPFAKE_ANALYZER_TEST_PROFILE"
+_OWNS_PROFILE = _PROFILE_VARIABLE not in os.environ
+if _OWNS_PROFILE:
+    os.environ[_PROFILE_VARIABLE] = tempfile.mkdtemp(prefix="deepfake-analyzer-tests-")
+TEST_PROFILE = Path(os.environ[_PROFILE_VARIABLE])
 os.environ["XDG_CACHE_HOME"] = str(TEST_PROFILE / "cache")
 os.environ["XDG_CONFIG_HOME"] = str(TEST_PROFILE / "config")
 os.environ.pop("DEEPFAKE_ANALYZER_CACHE", None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    shutil.rmtree(TEST_PROFILE, ignore_errors=True)
+    if _OWNS_PROFILE:
+        shutil.rmtree(TEST_PROFILE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
