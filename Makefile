@@ -60,6 +60,7 @@ bench: setup
 	$(PY) -m benchmarks.live --clip real_720p_1face --rtsp
 	$(PY) -m benchmarks.live --clip generated_720p_1face
 	$(PY) -m benchmarks.scan_speed
+	$(PY) -m benchmarks.scan_speed --clips real_720p_1face -- --explain 0
 	$(PY) -m benchmarks.scan_folder
 	$(PY) -m benchmarks.streams
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -55,6 +56,12 @@ def scan_once(clip: Path, out: Path, extra: list[str]) -> dict[str, float]:
     }
 
 
+def result_name(extra: list[str]) -> str:
+    """The result file's name: extra flags get a file of their own, so they never overwrite the plain scan's."""
+    suffix = re.sub(r"[^a-z0-9]+", "", "".join(extra).lower())
+    return f"scan_speed_{suffix}" if suffix else "scan_speed"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", nargs="+", default=list(DEFAULT_CLIPS))
@@ -83,7 +90,7 @@ def main() -> None:
             "runs": runs,
         }
     report(
-        "scan_speed",
+        result_name(args.extra),
         {
             "command": "run_live.py --source CLIP --scan --out DIR " + " ".join(args.extra),
             "clips": results,
