@@ -64,13 +64,12 @@ bench: setup
 	$(PY) -m benchmarks.scan_folder
 	$(PY) -m benchmarks.streams
 
-# The shipped detector (v3) from ../shared/data, seeded, on 2 CPU cores: the crop cache (kept between runs;
-# ~12 min the first time), the autoencoder bank on the training reals (kept; ~11 min), the clean CLIP features
-# of up to 8 crops per clip (kept; ~18 min), the aligned pairs through the CLIP tower (kept, resumable; about an
-# hour on 2 quiet cores) and the generated-mouth family's own pair set (kept; ~6 min), the head comparison
-# (candidates, leave-one-family-out, seeds: ~3 min) and the v3 head fitted, calibrated on validation clips,
-# evaluated on the test split and exported (seconds), into $(CHECKPOINT). With the caches kept, a rerun takes
-# minutes. models/MODEL_CARD.md says what it measured.
+# The shipped detector (v3) from ../shared/data, seeded, on 2 CPU cores: the crop cache, the autoencoder bank on
+# the training reals, the clean CLIP features of up to 8 crops per clip, the aligned pairs through the CLIP
+# tower (resumable) and the generated-mouth family's own pair set (each kept between runs), the head comparison
+# (candidates, leave-one-family-out, seeds) and the v3 head fitted, calibrated on validation clips, evaluated on
+# the test split and exported, into $(CHECKPOINT). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon
+# (pairs 20 min of it); with the caches kept, a rerun takes minutes. models/MODEL_CARD.md says what it measured.
 CACHE ?= $(HOME)/.cache/deepfake-analyzer/crops
 CHECKPOINT ?= out/detector.pt
 SEED ?= 0
