@@ -68,8 +68,10 @@ bench: setup
 # the training reals, the clean CLIP features of up to 8 crops per clip, the aligned pairs through the CLIP
 # tower (resumable) and the generated-mouth family's own pair set (each kept between runs), the head comparison
 # (candidates, leave-one-family-out, seeds) and the v3 head fitted, calibrated on validation clips, evaluated on
-# the test split and exported, into $(CHECKPOINT). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon
-# (pairs 20 min of it); with the caches kept, a rerun takes minutes. models/MODEL_CARD.md says what it measured.
+# the test split and exported, into $(CHECKPOINT); then v3 set against the plain probe on the same clips (paired
+# AUC difference, out/against_probe.json). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon (pairs
+# 20 min of it; the paired comparison, added later, 13 s more); with the caches kept, a rerun takes minutes.
+# models/MODEL_CARD.md says what it measured.
 CACHE ?= $(HOME)/.cache/deepfake-analyzer/crops
 CHECKPOINT ?= out/detector.pt
 SEED ?= 0
@@ -82,6 +84,7 @@ train: setup
 	$(PY) -m training.pair_features --crops $(CACHE) --family mouth_rerender --rounds 1
 	$(PY) -m training.compare_heads --crops $(CACHE) --out out/heads.json
 	$(PY) -m training.train_v3 --crops $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
+	$(PY) -m training.against_probe --crops $(CACHE) --out out/against_probe.json
 
 # The CNN recipes through the one trainer (training/cnn_trainable.py), kept for comparison: ARCHITECTURE is
 # cnn_npr_lstm (RGB + native residual, the v2 recipe; ~2 h on 2 cores) or cnn_lstm (RGB crops only). Neither

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from training.calibration import choose_threshold, fit_temperature, sigmoid
+from training.evaluate import bootstrap_auc
 from training.metrics import (
     average_precision,
     equal_error_rate,
     expected_calibration_error,
+    paired_auc_difference,
     rates_at_threshold,
     roc_auc,
     roc_curve,
@@ -74,3 +76,35 @@ def test_threshold_is_the_lowest_that_keeps_real_false_positives_under_the_bound
     assert choose_threshold(reals, max_fpr=0.2) < choose_threshold(reals, max_fpr=0.1)
     assert choose_threshold(np.full(50, 0.2), max_fpr=0.1) == 0.5  # the floor when reals score low
     assert choose_threshold(np.full(50, 0.999), max_fpr=0.1) == 0.99  # and the cap when they all score high
+
+
+def test_paired_auc_difference_of_a_scorer_with_itself_is_exactly_zero() -> None:
+    rng = np.random.default_rng(1)
+    labels = np.r_[np.zeros(40), np.ones(20)]
+    scores = rng.normal(size=60) + labels
+    result = paired_auc_difference(labels, scores, scores, samples=200)
+    assert result["difference"] == result["ci95_low"] == result["ci95_high"] == 0.0
+    assert result["share_a_better"] == 0.0
+
+
+def test_paired_auc_difference_tells_a_gain_that_separate_intervals_cannot() -> None:
+    # b is a plus noise of its own. On 30 fakes and 60 reals each AUC's own interval is wide enough to
+    # overlap the other's, yet pairing the resamples shows that a ranks better.
+    rng = np.random.default_rng(5)
+    labels = np.r_[np.zeros(60), np.ones(30)]
+    a = rng.normal(size=90) + 1.5 * labels
+    b = a + rng.normal(size=90)
+    (a_low, _), (_, b_high) = bootstrap_auc(labels, a), bootstrap_auc(labels, b)
+    assert a_low < b_high
+    result = paired_auc_difference(labels, a, b, samples=500)
+    assert result["difference"] == pytest.approx(roc_auc(labels, a) - roc_auc(labels, b))
+    assert result["ci95_low"] > 0
+    assert result["share_a_better"] > 0.97
+    swapped = paired_auc_difference(labels, b, a, samples=500)
+    assert swapped["difference"] == pytest.approx(-result["difference"])
+    assert swapped["ci95_high"] < 0
+
+
+def test_paired_auc_difference_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="both classes"):
+        paired_auc_difference(np.ones(5), np.arange(5.0), np.arange(5.0))
