@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,26 +38,45 @@ def model_crops(canvases: np.ndarray, sides: np.ndarray, input_size: int) -> np.
     )
 
 
-def build_clean_features(
-    crop_cache: Path, features: FeatureCache, embedder: ClipEmbedder, per_clip: int = CROPS_PER_CLIP
+def embed_clean_crops(
+    crop_cache: Path,
+    embedder: Callable[[np.ndarray], np.ndarray],
+    input_size: int,
+    stored: Callable[[str], bool],
+    store: Callable[[str, np.ndarray, dict[str, np.ndarray], np.ndarray], None],
+    per_clip: int = CROPS_PER_CLIP,
+    limit: int = 0,
 ) -> dict:
-    entries = read_index(crop_cache)
+    """For every clip of the crop cache (the first ``limit``; 0: all) that ``stored`` says is missing: its chosen
+    crops, cut as the engine cuts them, through ``embedder``; ``store(clip_id, embedded, clip arrays, picks)``
+    keeps the result. Resumable, as ``store`` writes a clip whole or not at all."""
+    entries = read_index(crop_cache)[: limit or None]
     done = skipped = 0
     started = time.monotonic()
     for number, entry in enumerate(entries):
-        if features.has(CLEAN, entry["clip_id"]):
+        if stored(entry["clip_id"]):
             skipped += 1
             continue
         arrays = load_clip(crop_cache, entry)
         picks = chosen_crops(len(arrays["crops"]), per_clip)
-        crops = model_crops(arrays["crops"][picks], arrays["canvas_side"][picks], embedder.input_size)
-        summaries = embedder(crops)
-        features.write(CLEAN, entry["clip_id"], FeatureEntry(summaries, arrays["frame_index"][picks], picks))
+        crops = model_crops(arrays["crops"][picks], arrays["canvas_side"][picks], input_size)
+        store(entry["clip_id"], embedder(crops), arrays, picks)
         done += 1
         if done % 20 == 0:
             rate = (time.monotonic() - started) / done
             print(f"{number + 1}/{len(entries)} clips, {rate:.1f} s per clip", file=sys.stderr, flush=True)
     return {"clips": len(entries), "embedded": done, "reused": skipped, "elapsed_s": round(time.monotonic() - started)}
+
+
+def build_clean_features(
+    crop_cache: Path, features: FeatureCache, embedder: ClipEmbedder, per_clip: int = CROPS_PER_CLIP
+) -> dict:
+    def store(clip_id: str, summaries: np.ndarray, arrays: dict[str, np.ndarray], picks: np.ndarray) -> None:
+        features.write(CLEAN, clip_id, FeatureEntry(summaries, arrays["frame_index"][picks], picks))
+
+    return embed_clean_crops(
+        crop_cache, embedder, embedder.input_size, lambda clip_id: features.has(CLEAN, clip_id), store, per_clip
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from training.clean_features import chosen_crops, model_crops
-from training.data.crop_cache import default_cache, load_clip, read_index
+from training.clean_features import embed_clean_crops
+from training.data.crop_cache import default_cache
 from training.feature_cache import default_feature_root
 
 BLOCK = 12
@@ -61,26 +59,18 @@ class TokenEmbedder:
 
 
 def build_token_features(crop_cache: Path, root: Path, embedder, limit: int = 0) -> dict:
-    entries = read_index(crop_cache)[: limit or None]
+    """The token file of every clip of the crop cache that has none yet (the first ``limit`` clips; 0: all)."""
     root.mkdir(parents=True, exist_ok=True)
-    done = reused = 0
-    started = time.monotonic()
-    for number, entry in enumerate(entries):
-        target = token_path(root, entry["clip_id"])
-        if target.is_file():
-            reused += 1
-            continue
-        arrays = load_clip(crop_cache, entry)
-        picks = chosen_crops(len(arrays["crops"]))
-        tokens = embedder(model_crops(arrays["crops"][picks], arrays["canvas_side"][picks], INPUT_SIZE))
+
+    def store(clip_id: str, tokens: np.ndarray, arrays: dict[str, np.ndarray], picks: np.ndarray) -> None:
+        target = token_path(root, clip_id)
         partial = target.with_suffix(".partial.npy")
         np.save(partial, tokens)
         partial.replace(target)  # a clip is stored whole or not at all, so an interrupted run resumes cleanly
-        done += 1
-        if done % 25 == 0:
-            rate = (time.monotonic() - started) / done
-            print(f"{number + 1}/{len(entries)} clips, {rate:.1f} s per clip", file=sys.stderr, flush=True)
-    return {"clips": len(entries), "embedded": done, "reused": reused, "elapsed_s": round(time.monotonic() - started)}
+
+    return embed_clean_crops(
+        crop_cache, embedder, INPUT_SIZE, lambda clip_id: token_path(root, clip_id).is_file(), store, limit=limit
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
