@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import socket
 import threading
+import time
 from collections import deque
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,9 +19,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, *args: object, faults: dict[str, deque[str]], requests: list[str], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        faults: dict[str, deque[str]],
+        requests: list[str],
+        paced: dict[str, float],
+        **kwargs: object,
+    ) -> None:
         self.faults = faults
         self.requests = requests
+        self.paced = paced
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # handles the request
 
     def log_message(self, format: str, *args: object) -> None:  # tests need no access log
@@ -34,17 +43,32 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         if fault == "reset":  # the server goes away before answering
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
-        elif fault == "cut":  # ... or in the middle of the body it announced
+        elif fault == "cut" or path in self.paced:
             body = Path(self.translate_path(path)).read_bytes()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body[: len(body) // 3])
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            cut = fault == "cut"  # ... or in the middle of the body it announced
+            self._send(body[: len(body) // 3] if cut else body, len(body), self.paced.get(path))
+            if cut:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
         else:
             super().do_GET()
+
+    def _send(self, data: bytes, whole: int, seconds: float | None) -> None:
+        """Writes ``data``; paced, at the rate that spreads the ``whole`` body over ``seconds``, as a live
+        stream arrives (as fast as loopback allows, a live source's reader keeps only the newest frames)."""
+        if seconds is None:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        chunk = max(1, int(whole / (20 * seconds)))  # 20 writes a second
+        started = time.monotonic()
+        for offset in range(0, len(data), chunk):
+            self.wfile.write(data[offset : offset + chunk])
+            self.wfile.flush()
+            time.sleep(max(0.0, started + (offset + chunk) / whole * seconds - time.monotonic()))
 
 
 class StaticHttpServer:
@@ -52,18 +76,25 @@ class StaticHttpServer:
 
     ``fail(path, *faults)`` queues what the next requests of ``path`` get instead of the file: ``reset`` (the
     connection closes unanswered) or ``cut`` (a third of the body it announced, then the connection closes).
+    ``pace(path, seconds)`` sends that file's body over ``seconds``, as a live stream arrives.
     ``requests`` lists every path asked for, in order.
     """
 
     def __init__(self, root: Path) -> None:
         self.faults: dict[str, deque[str]] = {}
         self.requests: list[str] = []
-        handler = functools.partial(_QuietHandler, directory=str(root), faults=self.faults, requests=self.requests)
+        self.paced: dict[str, float] = {}
+        handler = functools.partial(
+            _QuietHandler, directory=str(root), faults=self.faults, requests=self.requests, paced=self.paced
+        )
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="http-test-server", daemon=True)
 
     def fail(self, path: str, *faults: str) -> None:
         self.faults.setdefault(path, deque()).extend(faults)
+
+    def pace(self, path: str, seconds: float) -> None:
+        self.paced[path] = seconds
 
     @property
     def base_url(self) -> str:
