@@ -49,8 +49,12 @@ class ReconnectingSource:
     server going away), reopens it after a backoff, reports each step through ``on_status``,
     and gives up with a :class:`SourceError` after ``policy.max_attempts`` failures in a row.
 
-    Frame indices and timestamps continue across reconnects (timestamps follow the wall clock
-    through the outage); ``clip_id`` changes, so no face track or window spans an outage.
+    Frame indices and timestamps continue across reconnects on one clock that never runs
+    backwards: it follows the wall clock through an outage, and where a stream was read faster
+    than real time (a file served over HTTP) it runs ahead of the wall clock by as much as the
+    frames already emitted did. Outages are reported on the same clock, so an outage starts after
+    the last frame before it and ends where the next connection's first frame is. ``clip_id``
+    changes, so no face track or window spans an outage.
     RTSP-like protocols also reconnect on end of stream, since a camera has no end; HTTP(S)
     and HLS end normally at end of stream (recorded videos served over the web).
     """
@@ -83,7 +87,13 @@ class ReconnectingSource:
     def frames(self, stop: threading.Event) -> Iterator[Frame]:
         next_index, clip_id = 0, 0
         started = time.monotonic()
+        lead_s = 0.0  # how far the stream's clock runs ahead of the wall clock
+        next_free_s = 0.0  # the earliest timestamp the next connection's first frame may carry
         failures = 0
+
+        def clock_s() -> float:
+            return time.monotonic() - started + lead_s
+
         while not stop.is_set():
             reason = "end of stream"
             offset_s = 0.0
@@ -91,11 +101,14 @@ class ReconnectingSource:
                 if self._current is None:
                     self._current = self._make_stream()
                     self._current.open()
-                    self._reconnected(time.monotonic() - started)
-                offset_s = time.monotonic() - started if clip_id else 0.0
+                    offset_s = round(clock_s(), 3)  # as the outage's end is reported: its first frame is there
+                    self._reconnected(offset_s)
+                interval_s = 1.0 / (self._current.fps or 25.0)
                 for frame in self._current.frames(stop):
                     failures = 0
-                    yield replace(frame, index=next_index, pts_s=offset_s + frame.pts_s, clip_id=clip_id)
+                    pts_s = offset_s + frame.pts_s
+                    next_free_s = pts_s + interval_s
+                    yield replace(frame, index=next_index, pts_s=pts_s, clip_id=clip_id)
                     next_index += 1
                 if stop.is_set() or not self.reconnect_on_end or self.policy.max_attempts == 0:
                     return
@@ -110,10 +123,13 @@ class ReconnectingSource:
                     ]
                     self._current.close()
                     self._current = None
+            # A stream read faster than real time has emitted frames past the wall clock: the clock moves
+            # ahead with them, so the outage and the next connection come after what was already emitted.
+            lead_s = max(lead_s, next_free_s - (time.monotonic() - started))
             failures += 1
             if failures > self.policy.max_attempts:
                 raise SourceError(f"gave up on {self.name} after {failures - 1} reconnect attempts: {reason}")
-            now_s = time.monotonic() - started
+            now_s = clock_s()
             if not self.log.outages or self.log.outages[-1].end_s is not None:
                 self.log.outages.append(Outage(round(now_s, 3), None, reason))
             delay_s = self.policy.delay_s(failures)
