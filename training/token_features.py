@@ -7,7 +7,12 @@ graph to cosine > 0.999), stored per clip as (K, 197, 768) float16: the CLS toke
 the residual stream after block 12. For the 550 clips of ../shared/data (2,178 crops): 630 MB, 7 min on two
 cores; resumable (clips already stored are skipped).
 
+``--pairs`` stores the tokens of the aligned pairs' first round instead (``training.pair_features``: the same
+synthesis, the same degradation chain, seeded alike, so the same windows as the feature cache's round 0), under
+``<root>/pairs/``, for heads that learn from the pairs and rank each fake above its twin.
+
     python -m training.token_features --crops ~/.cache/deepfake-analyzer/crops
+    python -m training.token_features --crops ~/.cache/deepfake-analyzer/crops --pairs
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from training.clean_features import embed_clean_crops
-from training.data.crop_cache import default_cache
+from training.data.crop_cache import default_cache, read_index
+from training.data.datasets import load_autoencoders
+from training.data.splits import assign_splits
 from training.feature_cache import default_feature_root
+from training.pair_features import PairBuilder
 
 BLOCK = 12
 INPUT_SIZE = 224
@@ -37,6 +45,8 @@ def token_path(root: Path, clip_id: str) -> Path:
 
 class TokenEmbedder:
     """(N, S, S, 3) uint8 RGB crops -> (N, 197, 768) float16: the residual stream after block 12."""
+
+    input_size = INPUT_SIZE
 
     def __init__(self, threads: int = 2) -> None:
         import torch
@@ -73,15 +83,29 @@ def build_token_features(crop_cache: Path, root: Path, embedder, limit: int = 0)
     )
 
 
+def build_token_pairs(crop_cache: Path, root: Path, embedder, autoencoders, rounds: int = 1, limit: int = 0) -> dict:
+    """The tokens of every missing pair of the rotation's first ``rounds`` rounds (``training.pair_features``)."""
+    builder = PairBuilder(crop_cache, root, embedder, autoencoders)
+    return builder.build(rounds, assign_splits(read_index(crop_cache), seed=0), limit)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crops", type=Path, default=default_cache())
     parser.add_argument("--out", type=Path, default=None, help="token cache (default: in the user cache)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips (0: all)")
+    parser.add_argument("--pairs", action="store_true", help="the aligned pairs' first round, not the clean crops")
     args = parser.parse_args(argv)
     root = args.out or default_token_root()
-    result = build_token_features(args.crops.expanduser(), root, TokenEmbedder(args.threads), args.limit)
+    crops = args.crops.expanduser()
+    if args.pairs:
+        autoencoders = load_autoencoders(crops / "autoencoders")
+        if autoencoders is None:
+            raise SystemExit("error: the pairs need the autoencoder bank (training.data.autoencoders)")
+        result = build_token_pairs(crops, root, TokenEmbedder(args.threads), autoencoders, limit=args.limit)
+    else:
+        result = build_token_features(crops, root, TokenEmbedder(args.threads), args.limit)
     print(json.dumps(result | {"out": str(root)}))
 
 

@@ -51,3 +51,37 @@ def test_attention_finds_an_edit_of_a_few_patches_that_the_cls_token_does_not_ca
     with torch.no_grad():
         weights = attention_head.pooling_weights(test.patches[test_labels == 1])
     assert weights[:, EDITED].sum(dim=1).mean() > 3 * len(EDITED) / TOKENS  # it learned where to look
+
+
+def confounded_with_pairs(rng: np.random.Generator, clean: int, pairs: int) -> tuple[Crops, np.ndarray, np.ndarray]:
+    """One crop per unit, CLS tokens only. Clean units: fakes differ from reals by where they came from
+    (dimensions 0 and 1: their sources sit lower on dimension 1), not by any edit. Pairs: a fake and its real
+    twin share their footage, apart from a little noise of their own; the fake adds an edit along dimension 1."""
+    labels = np.r_[np.arange(clean) % 2, np.tile([1, 0], pairs)]
+    cls = rng.normal(size=(clean + 2 * pairs, WIDTH)).astype(np.float32)
+    cls[:clean, 0] += 4.0 * labels[:clean]
+    cls[:clean, 1] -= 3.0 * labels[:clean]
+    fakes, reals = slice(clean, None, 2), slice(clean + 1, None, 2)
+    cls[reals] = cls[fakes] + rng.normal(scale=0.05, size=(pairs, WIDTH)).astype(np.float32)  # the same footage
+    cls[fakes, 1] += 1.5  # the edit
+    twins = np.stack([np.arange(clean, clean + 2 * pairs, 2), np.arange(clean + 1, clean + 2 * pairs, 2)], axis=1)
+    crops = Crops(torch.from_numpy(cls), torch.zeros(len(labels), 0, WIDTH), np.arange(len(labels)))
+    return crops, labels, twins
+
+
+def test_the_twin_ranking_teaches_the_edit_that_the_classes_alone_hide() -> None:
+    rng = np.random.default_rng(0)
+    # Many clean units, whose sources pull the class fit the wrong way along the edit; few pairs.
+    crops, labels, twins = confounded_with_pairs(rng, clean=1000, pairs=30)
+    held_out, _, held_twins = confounded_with_pairs(rng, clean=0, pairs=200)
+
+    def above_twin(head: PoolingHead) -> float:
+        scores = clip_scores(head, held_out, len(held_out.cls))
+        return float(np.mean(scores[held_twins[:, 0]] > scores[held_twins[:, 1]]))
+
+    plain = fit(crops, labels, attention=False, l2=1e-3)
+    ranked = fit(crops, labels, attention=False, l2=1e-3, twins=twins, twin_weight=1.0)
+    assert above_twin(plain) < 0.2, "the classes alone point the other way along the edit"
+    assert above_twin(ranked) > 0.95
+    no_weight = fit(crops, labels, attention=False, l2=1e-3, twins=twins, twin_weight=0.0)
+    torch.testing.assert_close(no_weight.linear.weight, plain.linear.weight)
