@@ -126,10 +126,11 @@ def load_units(clips: Sequence[ClipFeatures], root: Path, pairs: bool) -> tuple[
     return units, as_crops(arrays), np.array(twins, dtype=int).reshape(-1, 2)
 
 
-def unit_logits(logits: torch.Tensor, clip_index: np.ndarray) -> torch.Tensor:
-    """Mean crop logit per unit (units without crops: 0)."""
+def unit_logits(logits: torch.Tensor, clip_index: np.ndarray, count: int | None = None) -> torch.Tensor:
+    """Mean crop logit per unit, for ``count`` units (default: up to the last one with a crop; units without
+    crops: 0). Differentiable: the ranking term trains through it."""
     index = torch.from_numpy(clip_index)
-    count = int(clip_index.max()) + 1
+    count = int(clip_index.max()) + 1 if count is None else count
     sums = torch.zeros(count, dtype=logits.dtype).index_add(0, index, logits)
     return sums / torch.bincount(index, minlength=count).clamp(min=1)
 
@@ -167,11 +168,10 @@ def fit(
 
 
 def clip_scores(head: PoolingHead, crops: Crops, count: int) -> np.ndarray:
-    """Mean crop logit per clip (``count`` clips)."""
+    """Mean crop logit per clip (``count`` clips), summed in float64."""
     with torch.no_grad():
-        logits = head(crops.cls, crops.patches if head.attention else None).numpy()
-    sums = np.bincount(crops.clip_index, weights=logits, minlength=count)
-    return sums / np.bincount(crops.clip_index, minlength=count)
+        logits = head(crops.cls, crops.patches if head.attention else None).double()
+    return unit_logits(logits, crops.clip_index, count).numpy()
 
 
 def subset(crops: Crops, keep: np.ndarray, patches: bool = True) -> Crops:
