@@ -66,10 +66,10 @@ bench: setup
 
 # The shipped detector (v3) from ../shared/data, seeded, on 2 CPU cores: the crop cache, the autoencoder bank on
 # the training reals, the clean CLIP features of up to 8 crops per clip, the aligned pairs through the CLIP
-# tower (resumable) and the generated-mouth family's own pair set (each kept between runs), the head comparison
-# (candidates, leave-one-family-out, seeds) and the v3 head fitted, calibrated on validation clips, evaluated on
-# the test split and exported, into $(CHECKPOINT); then v3 set against the plain probe on the same clips (paired
-# AUC difference, out/against_probe.json). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon (pairs
+# tower (resumable) and the generated-mouth and animated-render families' own pair sets (each kept between
+# runs), the head comparison (candidates, leave-one-family-out, seeds) and the v3 head fitted, calibrated on
+# validation clips, evaluated on the test split and exported, into $(CHECKPOINT); then v3 set against the plain
+# probe on the same clips (paired AUC difference, out/against_probe.json). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon (pairs
 # 20 min of it; the paired comparison, added later, 13 s more), 56 min 57 s on a 2-core AMD EPYC, where it rewrote
 # the shipped checkpoint byte for byte; with the caches kept, a rerun takes minutes.
 # models/MODEL_CARD.md says what it measured.
@@ -83,6 +83,7 @@ train: setup
 	$(PY) -m training.clean_features --crops $(CACHE)
 	$(PY) -m training.pair_features --crops $(CACHE) --rounds 3
 	$(PY) -m training.pair_features --crops $(CACHE) --family mouth_rerender --rounds 1
+	$(PY) -m training.pair_features --crops $(CACHE) --family one_shot_rerender --rounds 1
 	$(PY) -m training.compare_heads --crops $(CACHE) --out out/heads.json
 	$(PY) -m training.train_v3 --crops $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
 	$(PY) -m training.against_probe --crops $(CACHE) --out out/against_probe.json

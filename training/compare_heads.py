@@ -33,7 +33,7 @@ from training.pair_features import ROUNDS
 from training.samples import CLEAN, PAIR, Window, load_windows
 
 BLEND = frozenset({"self_blend", "swap", "mouth_blend", "eyes_blend", "flicker", "rerender_blend", "mouth_rerender"})
-RENDER = frozenset({"rerender_whole", "one_shot", "frozen_background", "interpolated"})
+RENDER = frozenset({"rerender_whole", "one_shot", "frozen_background", "interpolated", "one_shot_rerender"})
 L2_GRID = (1e-5, 1e-4, 1e-3)
 
 
@@ -211,6 +211,7 @@ BLOCKS = "cls6,cls9,cls12"
 MOUTH = "mouth_mean6,mouth_mean9,mouth_mean12"
 EYES = "eyes_mean6,eyes_mean9,eyes_mean12"
 GENERATED_MOUTHS = ("mouth_rerender",)
+ANIMATED_RENDERS = ("one_shot_rerender",)
 CANDIDATES = (
     HeadConfig("probe: cls12, collected fakes, clean crops"),
     HeadConfig("+ aligned pairs", pairs=True),
@@ -272,6 +273,27 @@ CANDIDATES = (
     # teaches the fake-minus-twin direction, where the footage cancels (same weight as the class loss).
     HeadConfig(
         "one head over all fakes + twin ranking", summaries=BLOCKS, experts=("all",), pairs=True, twin_ranking=1.0
+    ),
+    # Both added on 2026-12-06, before either ran, with the rule to adopt one only if the selection score ranks
+    # it above the twin ranking's: each family's own pair set beside the rotation, now with the ranking term
+    # (the generated mouths were tried only without it). One-shot talking heads are the collected family v3
+    # finds worse than the probe; the rotation imitates their warp (one_shot) and their decoder
+    # (rerender_whole) apart, never together (training.data.autoencoders.one_shot_rerender).
+    HeadConfig(
+        "twin ranking + generated mouths",
+        summaries=BLOCKS,
+        experts=("all",),
+        pairs=True,
+        twin_ranking=1.0,
+        targeted=GENERATED_MOUTHS,
+    ),
+    HeadConfig(
+        "twin ranking + animated renders",
+        summaries=BLOCKS,
+        experts=("all",),
+        pairs=True,
+        twin_ranking=1.0,
+        targeted=ANIMATED_RENDERS,
     ),
 )
 

@@ -42,6 +42,7 @@ from torch.nn import functional
 from training.data.crop_cache import load_clip, read_index
 from training.data.synthesis import blend, face_mask, sample_blend_params
 from training.data.synthesis_region import low_resolution_source, region_mask_in_box, sample_mouth_params
+from training.data.synthesis_temporal import one_shot_window, sample_one_shot_params
 
 UPSAMPLERS = ("transposed", "pixel_shuffle", "nearest", "bilinear")
 BANK_FILE = "bank.json"
@@ -492,6 +493,27 @@ def mouth_rerender(
         fakes.append(fake)
         masks.append(mask)
     return np.stack(fakes), np.stack(masks)
+
+
+def one_shot_rerender(
+    crops: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator, context: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-shot talking-head-style fake: one reference frame animated along the window's landmarks, and every
+    animated frame rendered by a network.
+
+    One-shot talking-head generators (SadTalker, DreamTalk, AniTalker, VASA-1) do both: they move a single
+    portrait by warping (its features or its pixels) and decode every frame with a generator. ``one_shot``
+    imitates only the warp (the frames keep the reference's camera pixels) and ``rerender_whole`` only the
+    decoder (the motion is the real one). Here frame 0 is warped along every frame's landmarks
+    (:func:`training.data.synthesis_temporal.one_shot_window`) and the animated frames are re-rendered by one
+    random member, real colours kept. No further drop in resolution: the members already render below the
+    crop's detail (the stride-8 ones visibly soften it), and more blur would teach "blurry = fake". Member and
+    animation are drawn once per window. The mask is all ones, (T, H, W) float32: every pixel is synthesised.
+    Returns the fake (T, H, W, 3) uint8 and the masks.
+    """
+    bank, member = _choose_member(rng, context)
+    animated, _ = one_shot_window(crops, landmarks, sample_one_shot_params(rng))
+    return keep_real_colours(animated, bank.rerender(animated, member)), np.ones(crops.shape[:3], dtype=np.float32)
 
 
 def read_real_crops(cache: Path, clip_ids: set[str] | None, max_crops: int) -> tuple[np.ndarray, list[str]]:

@@ -154,6 +154,15 @@ def _mouth_rerender(
     return mouth_rerender(crops, landmarks, rng, context)
 
 
+def _one_shot_rerender(
+    crops: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator, context: SynthesisContext
+) -> Window:
+    _require_autoencoders(context, "one_shot_rerender")
+    from training.data.autoencoders import one_shot_rerender  # imports torch, so only when used
+
+    return one_shot_rerender(crops, landmarks, rng, context)
+
+
 _FAMILY_LIST = (
     Family(
         "self_blend",
@@ -244,6 +253,16 @@ _FAMILY_LIST = (
         temporal=False,
         description="the mouth or lower face re-rendered by an autoencoder, 1.5-2.5x lower in resolution "
         "(lip-sync generators); mask: the pasted region",
+        rotates=False,
+    ),
+    Family(
+        "one_shot_rerender",
+        _one_shot_rerender,
+        needs_donor=False,
+        needs_autoencoders=True,
+        temporal=True,
+        description="frame 0 animated along every frame's landmarks, then re-rendered by a bank autoencoder "
+        "(one-shot talking heads: a warp and a decoder); mask: all ones",
         rotates=False,
     ),
 )

@@ -18,8 +18,10 @@ from training.data.autoencoders import (
     Autoencoder,
     AutoencoderBank,
     MemberSpec,
+    keep_real_colours,
     main,
     mouth_rerender,
+    one_shot_rerender,
     reconstruct,
     rerender_blend,
     rerender_whole,
@@ -28,6 +30,7 @@ from training.data.autoencoders import (
     train_member,
 )
 from training.data.crop_cache import clip_arrays_path, write_index
+from training.data.synthesis_temporal import one_shot_window, sample_one_shot_params
 
 SIZE = 48
 TINY_SPECS = (
@@ -163,7 +166,25 @@ def test_mouth_rerender_replaces_the_mouth_and_nothing_above_the_nose(bank: Auto
             assert frame[mouth_y, mouth_x] > 0.4, "the mouth itself is pasted"
 
 
-@pytest.mark.parametrize("family", [rerender_whole, rerender_blend, mouth_rerender])
+def test_one_shot_rerender_is_the_rendered_animation_of_one_frame(bank: AutoencoderBank) -> None:
+    crops, landmarks = faces(4, size=96)
+    context = SimpleNamespace(autoencoders=bank)
+    for seed in range(4):
+        fake, mask = one_shot_rerender(crops, landmarks, np.random.default_rng(seed), context)
+        assert fake.shape == crops.shape and fake.dtype == np.uint8
+        assert mask.shape == crops.shape[:3] and mask.dtype == np.float32 and np.all(mask == 1.0)
+        # The same draws by hand (member, then animation): frame 0 animated, then rendered.
+        rng = np.random.default_rng(seed)
+        member = int(rng.integers(len(bank)))
+        animated, _ = one_shot_window(crops, landmarks, sample_one_shot_params(rng))
+        np.testing.assert_array_equal(fake, keep_real_colours(animated, bank.rerender(animated, member)))
+        # Neither the real frames re-rendered (the motion is the animation's) nor the animation as it was.
+        real_rendered = keep_real_colours(crops, bank.rerender(crops, member))
+        assert np.abs(fake[1:].astype(int) - real_rendered[1:]).mean() > 0.5
+        assert np.abs(fake.astype(int) - animated).mean() > 0.5
+
+
+@pytest.mark.parametrize("family", [rerender_whole, rerender_blend, mouth_rerender, one_shot_rerender])
 def test_families_are_deterministic_given_the_rng(bank: AutoencoderBank, family: Callable) -> None:
     crops, landmarks = faces(3)
     context = SimpleNamespace(autoencoders=bank)

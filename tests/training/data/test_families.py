@@ -40,6 +40,7 @@ def test_registry_lists_every_family_with_its_needs() -> None:
         "rerender_whole",
         "rerender_blend",
         "mouth_rerender",
+        "one_shot_rerender",
     }
     assert set(FAMILIES) == expected
     assert all(name == family.name and family.description for name, family in FAMILIES.items())
@@ -48,11 +49,13 @@ def test_registry_lists_every_family_with_its_needs() -> None:
         "rerender_whole",
         "rerender_blend",
         "mouth_rerender",
+        "one_shot_rerender",
     }
     # Added after the rotation's pairs were cached: outside the rotation, so those pairs keep their families.
-    assert [n for n, f in FAMILIES.items() if not f.rotates] == ["mouth_rerender"]
+    assert [n for n, f in FAMILIES.items() if not f.rotates] == ["mouth_rerender", "one_shot_rerender"]
     assert {n for n, f in FAMILIES.items() if f.temporal} == {
         "one_shot",
+        "one_shot_rerender",
         "frozen_background",
         "flicker",
         "interpolated",
@@ -118,6 +121,9 @@ def test_rerender_families_reach_the_autoencoder_module() -> None:
     whole, whole_mask = FAMILIES["rerender_whole"].make(crops, landmarks, np.random.default_rng(0), bank_context)
     assert whole.shape == crops.shape and np.all(whole_mask == 1.0)
     assert not np.array_equal(whole, crops)
+    rng = np.random.default_rng(0)
+    animated, animated_mask = FAMILIES["one_shot_rerender"].make(crops, landmarks, rng, bank_context)
+    assert animated.shape == crops.shape and np.all(animated_mask == 1.0)
     for name in ("rerender_blend", "mouth_rerender"):
         pasted, mask = FAMILIES[name].make(crops, landmarks, np.random.default_rng(0), bank_context)
         np.testing.assert_array_equal(pasted[mask == 0], crops[mask == 0])
