@@ -71,7 +71,8 @@ bench: setup
 # validation clips, evaluated on the test split and exported, into $(CHECKPOINT); then v3 set against the plain
 # probe on the same clips (paired AUC difference, out/against_probe.json). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon (pairs
 # 20 min of it; the paired comparison, added later, 13 s more), 56 min 57 s on a 2-core AMD EPYC, where it rewrote
-# the shipped checkpoint byte for byte; with the caches kept, a rerun takes minutes.
+# the shipped checkpoint byte for byte (with the animated-render pairs, added later: 66 min there, a test suite
+# running beside it, the shipped bytes again); with the caches kept, a rerun takes minutes.
 # models/MODEL_CARD.md says what it measured.
 CACHE ?= $(HOME)/.cache/deepfake-analyzer/crops
 CHECKPOINT ?= out/detector.pt
