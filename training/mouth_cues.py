@@ -37,7 +37,7 @@ import numpy as np
 
 from training.data.crop_cache import ClipEntry, default_cache, load_clip, read_index
 from training.data.splits import REAL_FAMILY, assign_splits, manipulation_family
-from training.metrics import roc_auc
+from training.head_eval import auc_row
 
 CUES = ("mouth_motion", "mouth_detail", "mouth_sharpness")
 MOUTH = slice(48, 68)  # lips, outer and inner (68-point layout)
@@ -97,19 +97,14 @@ def clip_cues(canvases: np.ndarray, landmarks: np.ndarray, segments: np.ndarray)
     }
 
 
-def family_aucs(rows: Sequence[dict], cue: str) -> dict[str, dict[str, float | int]]:
+def family_aucs(rows: Sequence[dict], cue: str) -> dict[str, dict]:
     """Per fake family: its fakes' video AUC on ``cue`` against every real clip (higher cue = fake)."""
     reals = [row[cue] for row in rows if row["family"] == REAL_FAMILY and np.isfinite(row[cue])]
     by_family: dict[str, list[float]] = defaultdict(list)
     for row in rows:
         if row["family"] != REAL_FAMILY and np.isfinite(row[cue]):
             by_family[row["family"]].append(row[cue])
-    table = {}
-    for family, fakes in sorted(by_family.items()):
-        labels = np.r_[np.ones(len(fakes)), np.zeros(len(reals))]
-        auc = roc_auc(labels, np.r_[fakes, reals])
-        table[family] = {"fakes": len(fakes), "reals": len(reals), "auc": round(auc, 3)}
-    return table
+    return {family: auc_row(fakes, reals) for family, fakes in sorted(by_family.items())}
 
 
 def twin_differences(rows: Sequence[dict], cue: str) -> dict[str, dict]:

@@ -99,4 +99,4 @@ def test_report_sets_each_fake_against_its_own_twin(twin_cache: Path, tmp_path: 
     against_reals = motion["against_reals"]["lip sync"]
     assert (against_reals["fakes"], against_reals["reals"]) == (8, 8)
     # Talking spreads the footage: against all reals the edit separates far worse than against the twins.
-    assert 0.5 < against_reals["auc"] < 0.8
+    assert 0.5 < against_reals["video_auc"] < 0.8
