@@ -212,6 +212,13 @@ MOUTH = "mouth_mean6,mouth_mean9,mouth_mean12"
 EYES = "eyes_mean6,eyes_mean9,eyes_mean12"
 GENERATED_MOUTHS = ("mouth_rerender",)
 ANIMATED_RENDERS = ("one_shot_rerender",)
+# Every head below ranks footage as much as manipulation: a fake scores near its own real source clip
+# when the edit is small (the HyperLips twins of the model card). A ranking loss over the aligned pairs
+# teaches the fake-minus-twin direction, where the footage cancels (same weight as the class loss). The
+# shipped head (training.train_v3.V3) and the candidates built on it start from this one.
+TWIN_RANKING = HeadConfig(
+    "one head over all fakes + twin ranking", summaries=BLOCKS, experts=("all",), pairs=True, twin_ranking=1.0
+)
 CANDIDATES = (
     HeadConfig("probe: cls12, collected fakes, clean crops"),
     HeadConfig("+ aligned pairs", pairs=True),
@@ -268,33 +275,15 @@ CANDIDATES = (
         pairs=True,
         targeted=GENERATED_MOUTHS,
     ),
-    # Every head above ranks footage as much as manipulation: a fake scores near its own real source clip
-    # when the edit is small (the HyperLips twins of the model card). A ranking loss over the aligned pairs
-    # teaches the fake-minus-twin direction, where the footage cancels (same weight as the class loss).
-    HeadConfig(
-        "one head over all fakes + twin ranking", summaries=BLOCKS, experts=("all",), pairs=True, twin_ranking=1.0
-    ),
+    # The twin ranking (defined above): every head before it learns pairs only as samples of each class.
+    TWIN_RANKING,
     # Both added on 2026-12-06, before either ran, with the rule to adopt one only if the selection score ranks
     # it above the twin ranking's: each family's own pair set beside the rotation, now with the ranking term
     # (the generated mouths were tried only without it). One-shot talking heads are the collected family v3
     # finds worse than the probe; the rotation imitates their warp (one_shot) and their decoder
     # (rerender_whole) apart, never together (training.data.autoencoders.one_shot_rerender).
-    HeadConfig(
-        "twin ranking + generated mouths",
-        summaries=BLOCKS,
-        experts=("all",),
-        pairs=True,
-        twin_ranking=1.0,
-        targeted=GENERATED_MOUTHS,
-    ),
-    HeadConfig(
-        "twin ranking + animated renders",
-        summaries=BLOCKS,
-        experts=("all",),
-        pairs=True,
-        twin_ranking=1.0,
-        targeted=ANIMATED_RENDERS,
-    ),
+    replace(TWIN_RANKING, name="twin ranking + generated mouths", targeted=GENERATED_MOUTHS),
+    replace(TWIN_RANKING, name="twin ranking + animated renders", targeted=ANIMATED_RENDERS),
 )
 
 

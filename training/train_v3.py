@@ -29,7 +29,7 @@ from models.onnx_files import export_prefix
 from models.registry import build_model, load_model
 from models.spec import ModelSpec, file_sha256
 from training.calibration import choose_threshold, fit_temperature, sigmoid
-from training.compare_heads import HeadConfig, run_config
+from training.compare_heads import TWIN_RANKING, HeadConfig, run_config
 from training.data.crop_cache import default_cache, read_index
 from training.data.splits import TEST, VAL
 from training.evaluate import bootstrap_auc
@@ -41,12 +41,9 @@ from training.pair_features import ROUNDS
 from training.samples import CLEAN, PAIR, Window, load_windows
 
 # The head chosen on validation windows by training.compare_heads (see models/MODEL_CARD.md).
-V3 = HeadConfig(
-    "v3: one linear head over collected and synthetic fakes, blocks 6, 9, 12, each fake ranked above its twin",
-    summaries="cls6,cls9,cls12",
-    experts=("all",),
-    pairs=True,
-    twin_ranking=1.0,
+V3 = replace(
+    TWIN_RANKING,
+    name="v3: one linear head over collected and synthetic fakes, blocks 6, 9, 12, each fake ranked above its twin",
 )
 WINDOW = 4
 CROPS_PER_SECOND = 2.0
