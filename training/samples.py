@@ -9,7 +9,7 @@ calibrated on validation windows, and evaluated on test windows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +80,13 @@ def load_windows(crop_cache: Path, features: FeatureCache, rounds: int, split_se
                 pair = read_pair(features.root, clip_id, round_number, targeted)
                 windows.extend(pair_windows(entry, split, round_number, pair, targeted))
     return windows
+
+
+def resplit(windows: Sequence[Window], split_of: dict[str, str]) -> list[Window]:
+    """The same windows under another assignment of clips to splits (``training.data.splits``). A window follows
+    the clip it was read from: a synthetic pair its real clip, a provided fake's twin its own clip, which shares
+    the fake's footage group and so its split under any assignment."""
+    return [replace(window, split=split_of[window.clip_id]) for window in windows]
 
 
 def pair_windows(entry: dict, split: str, round_number: int, pair, targeted: str = "") -> Iterable[Window]:

@@ -30,12 +30,12 @@ from scipy import stats
 
 from training.against_probe import PROBE, comparison
 from training.compare_heads import HeadConfig, evaluate_head, leave_one_family_out, lofo_mean, run_config
-from training.data.crop_cache import default_cache
-from training.data.splits import TEST, TRAIN
+from training.data.crop_cache import default_cache, read_index
+from training.data.splits import TEST, TRAIN, assign_splits
 from training.feature_cache import FeatureCache, default_feature_root
 from training.head_eval import Scored, summary
 from training.pair_features import ROUNDS
-from training.samples import CLEAN, Window, load_windows
+from training.samples import CLEAN, Window, load_windows, resplit
 from training.train_v3 import V3
 
 HEADS = {"v3": V3, "probe": PROBE}
@@ -131,12 +131,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.seeds < 2:
         sys.exit("error: --seeds needs at least 2 cuts to compare")
     features = FeatureCache(args.features or default_feature_root(224))
+    crops = args.crops.expanduser()
+    windows = load_windows(crops, features, args.rounds)
+    if not windows:
+        sys.exit(f"error: no cached CLIP features under {args.crops} (run `make train` first)")
+    entries = read_index(crops)
     rows = []
     for split_seed in range(args.seeds):
-        windows = load_windows(args.crops.expanduser(), features, args.rounds, split_seed=split_seed)
-        if not windows:
-            sys.exit(f"error: no cached CLIP features under {args.crops} (run `make train` first)")
-        row = split_row(windows, split_seed)
+        row = split_row(resplit(windows, assign_splits(entries, seed=split_seed)), split_seed)
         print(json.dumps({k: row[k] for k in ("split_seed", "v3_minus_probe")}), file=sys.stderr, flush=True)
         rows.append(row)
     report = {

@@ -22,6 +22,7 @@ from training.data.crop_cache import ClipEntry, default_cache, read_index
 
 TRAIN, VAL, TEST = "train", "val", "test"
 REAL_FAMILY = "real"
+VAL_FRACTION, TEST_FRACTION = 0.2, 0.3
 SAME_FACE_DISTANCE = 0.4  # dlib's descriptors: the same person lies under ~0.6; stricter so chains stay short
 
 # Coarse manipulation families, by what the method does to the face (prefix of the manifest's method).
@@ -105,7 +106,10 @@ def _rank(seed: int, unit: str) -> str:
 
 
 def assign_splits(
-    entries: Sequence[ClipEntry], seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.3
+    entries: Sequence[ClipEntry],
+    seed: int = 0,
+    val_fraction: float = VAL_FRACTION,
+    test_fraction: float = TEST_FRACTION,
 ) -> dict[str, str]:
     """clip_id -> split. A unit's stratum is the rarest family among its fakes (real-only units form one),
     so every family, however small, has units in every split where it has enough of them."""
@@ -136,6 +140,19 @@ def assign_splits(
             else:
                 split_of_unit[unit] = VAL if position < test_count + val_count else TRAIN
     return {clip_id: split_of_unit[unit] for clip_id, unit in unit_of.items()}
+
+
+def development_splits(entries: Sequence[ClipEntry], cut: int) -> dict[str, str]:
+    """clip_id -> split with the test part of split seed 0 (the project's test split) kept and the other clips cut
+    anew into training and validation parts in the same proportions, by units and strata as above. Cut 0 is the
+    project's cut itself. Choices made over several such cuts never see a test clip."""
+    shipped = assign_splits(entries, seed=0)
+    if cut == 0:
+        return shipped
+    development = [entry for entry in entries if shipped[entry.clip_id] != TEST]
+    # A unit lies wholly in the test part or wholly outside it, so the development clips form whole units.
+    recut = assign_splits(development, seed=cut, val_fraction=VAL_FRACTION / (1 - TEST_FRACTION), test_fraction=0.0)
+    return {clip_id: recut.get(clip_id, TEST) for clip_id in shipped}
 
 
 def main(argv: list[str] | None = None) -> None:
