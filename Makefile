@@ -69,7 +69,8 @@ bench: setup
 # tower (resumable) and the generated-mouth and animated-render families' own pair sets (each kept between
 # runs), the head comparison (candidates, leave-one-family-out, seeds) and the v3 head fitted, calibrated on
 # validation clips, evaluated on the test split and exported, into $(CHECKPOINT); then v3 set against the plain
-# probe on the same clips (paired AUC difference, out/against_probe.json). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon (pairs
+# probe on the same clips (paired AUC difference, out/against_probe.json) and over ten cuts of the data, both
+# refitted on each (out/split_seeds.json; 2 min, added later). From an empty cache 40 min 34 s on a quiet 2-core Intel Xeon (pairs
 # 20 min of it; the paired comparison, added later, 13 s more), 56 min 57 s on a 2-core AMD EPYC, where it rewrote
 # the shipped checkpoint byte for byte (with the animated-render pairs, added later: 66 min there, a test suite
 # running beside it, the shipped bytes again); with the caches kept, a rerun takes minutes.
@@ -88,6 +89,7 @@ train: setup
 	$(PY) -m training.compare_heads --crops $(CACHE) --out out/heads.json
 	$(PY) -m training.train_v3 --crops $(CACHE) --out $(CHECKPOINT) --seed $(SEED)
 	$(PY) -m training.against_probe --crops $(CACHE) --out out/against_probe.json
+	$(PY) -m training.split_seeds --crops $(CACHE) --out out/split_seeds.json
 
 # The CNN recipes through the one trainer (training/cnn_trainable.py), kept for comparison: ARCHITECTURE is
 # cnn_npr_lstm (RGB + native residual, the v2 recipe; ~2 h on 2 cores) or cnn_lstm (RGB crops only). Neither

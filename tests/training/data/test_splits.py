@@ -6,7 +6,16 @@ import numpy as np
 
 from tests.training.training_data import clip_entry
 from training.data.crop_cache import ClipEntry
-from training.data.splits import TEST, TRAIN, VAL, assign_splits, manipulation_family, method_name, split_units
+from training.data.splits import (
+    TEST,
+    TRAIN,
+    VAL,
+    assign_splits,
+    development_splits,
+    manipulation_family,
+    method_name,
+    split_units,
+)
 
 
 def entry(clip_id: str, label: str, method: str, identity: str, group: str = "", descriptor=None) -> ClipEntry:
@@ -73,3 +82,19 @@ def test_families_and_method_names() -> None:
     assert manipulation_family("fully synthesized: StyleGAN2 (FFHQ config-f), shown at 256") == "synthetic image"
     assert manipulation_family("Face2Face") == "reenactment" and manipulation_family("none") == "real"
     assert method_name('face swap: DeepFaceLive real-time (DFM model "Kim")') == "face swap: DeepFaceLive real-time"
+
+
+def test_development_cuts_keep_the_test_clips_and_recut_the_rest_by_units() -> None:
+    entries = corpus()
+    shipped = assign_splits(entries, seed=0)
+    assert development_splits(entries, 0) == shipped
+    cuts = [development_splits(entries, cut) for cut in (1, 2, 3)]
+    for splits in cuts:
+        assert {k for k, v in splits.items() if v == TEST} == {k for k, v in shipped.items() if v == TEST}
+        for key in ("identity", "group"):
+            sides: dict[str, set[str]] = {}
+            for e in entries:
+                sides.setdefault(getattr(e, key), set()).add(splits[e.clip_id])
+            assert all(len(parts) == 1 for parts in sides.values()), key
+        assert {TRAIN, VAL} <= set(splits.values())
+    assert cuts[0] != shipped and cuts[0] != cuts[1]  # the development clips really move between the parts
