@@ -29,21 +29,31 @@ import numpy as np
 from scipy import stats
 
 from training.against_probe import PROBE, comparison
-from training.compare_heads import HeadConfig, evaluate_head, leave_one_family_out, lofo_mean, run_config
+from training.compare_heads import (
+    HeadConfig,
+    HeadResult,
+    evaluate_head,
+    leave_one_family_out,
+    lofo_mean,
+    run_config,
+)
 from training.data.crop_cache import default_cache, read_index
 from training.data.splits import TEST, TRAIN, assign_splits
 from training.feature_cache import FeatureCache, default_feature_root
 from training.head_eval import Scored, summary
 from training.pair_features import ROUNDS
 from training.samples import CLEAN, Window, load_windows, resplit
-from training.train_v3 import V3
+from training.train_v3 import V3, Calibrated, clean_test_units, fit_and_calibrate
 
 HEADS = {"v3": V3, "probe": PROBE}
 
 
-def head_on_split(windows: Sequence[Window], config: HeadConfig) -> tuple[dict, list[Scored]]:
-    """One recipe on one cut: its test figures, leave-one-family-out mean, and its scores of every val/test window."""
-    result = run_config(windows, config)
+def head_on_split(
+    windows: Sequence[Window], config: HeadConfig, result: HeadResult | None = None
+) -> tuple[dict, list[Scored]]:
+    """One recipe on one cut (fitted here unless ``result`` holds its fit): its test figures, leave-one-family-out
+    mean, and its scores of every val/test window."""
+    result = result or run_config(windows, config)
     _, test, scored = evaluate_head(windows, config, result.experts)
     figures = {
         "l2": result.l2,
@@ -57,8 +67,12 @@ def head_on_split(windows: Sequence[Window], config: HeadConfig) -> tuple[dict, 
 def split_row(windows: Sequence[Window], split_seed: int) -> dict:
     """Both recipes on one cut, and the paired difference of their test AUCs over all collected fakes."""
     heads, scores = {}, {}
+    # v3 as train_v3 ships it: calibrated on the cut's validation clips, its threshold read on the test clips.
+    calibrated = fit_and_calibrate(list(windows), replace(HEADS["v3"], seed=0))
     for name, config in HEADS.items():
-        heads[name], scores[name] = head_on_split(windows, replace(config, seed=0))
+        fit = calibrated.result if name == "v3" else None
+        heads[name], scores[name] = head_on_split(windows, replace(config, seed=0), fit)
+    heads["v3"]["at_threshold"] = threshold_figures(calibrated)
     clean = [w for w in windows if w.origin == CLEAN]
     return {
         "split_seed": split_seed,
@@ -66,6 +80,20 @@ def split_row(windows: Sequence[Window], split_seed: int) -> dict:
         "test_clips": sum(w.split == TEST for w in clean),
         **heads,
         "v3_minus_probe": comparison(scores["v3"], scores["probe"], TEST, stills_only=False),
+    }
+
+
+def threshold_figures(calibrated: Calibrated) -> dict:
+    """The calibrated head's threshold and what it flags among the test clips as cut: real clips (false
+    positives) and collected fakes (true positives)."""
+    units = clean_test_units(calibrated.scored, calibrated.video_p)
+    reals = np.array([p for w, p in units if w.label == 0])
+    fakes = np.array([p for w, p in units if w.label == 1])
+    return {
+        "threshold": round(calibrated.threshold, 4),
+        "val_real_clip_fpr": calibrated.calibration["val_real_clip_fpr"],
+        "test_real_clip_fpr": round(float(np.mean(reals >= calibrated.threshold)), 4),
+        "test_fake_clip_tpr": round(float(np.mean(fakes >= calibrated.threshold)), 4),
     }
 
 
@@ -106,6 +134,11 @@ def overview(rows: Sequence[dict]) -> dict:
                 for family in families
             },
         }
+    at_threshold = [row["v3"]["at_threshold"] for row in rows]
+    per_head["v3"]["at_threshold"] = {
+        key: {"mean": mean(row[key] for row in at_threshold), "max": max(row[key] for row in at_threshold)}
+        for key in ("test_real_clip_fpr", "test_fake_clip_tpr", "threshold")
+    }
     return {
         "splits": len(rows),
         **per_head,

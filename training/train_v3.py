@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from models.onnx_files import export_prefix
 from models.registry import build_model, load_model
 from models.spec import ModelSpec, file_sha256
 from training.calibration import choose_threshold, fit_temperature, sigmoid
-from training.compare_heads import TWIN_RANKING, HeadConfig, run_config
+from training.compare_heads import TWIN_RANKING, HeadConfig, HeadResult, run_config
 from training.data.crop_cache import default_cache, read_index
 from training.data.splits import TEST, VAL
 from training.evaluate import bootstrap_auc
@@ -219,23 +219,44 @@ def training_data_text(crop_cache: Path, windows: list[Window]) -> str:
     )
 
 
-def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, rounds: int) -> tuple[ModelSpec, list, dict]:
-    windows = load_windows(crop_cache, features, rounds)
+@dataclass
+class Calibrated:
+    """A head fitted, calibrated on validation clips and its test windows scored as the engine scores them."""
+
+    result: HeadResult
+    scale: float
+    offset: float
+    temperature: float
+    threshold: float
+    calibration: dict  # the threshold's validation figures (``calibrate``)
+    scored: list[Window]  # the test split's windows
+    video_p: list[float]  # their video scores: the mean p_fake of their sliding windows
+
+
+def fit_and_calibrate(windows: list[Window], config: HeadConfig) -> Calibrated:
     result = run_config(windows, config)
-    experts = result.experts
     summaries = parse_summaries(config.summaries)
     # Calibrated on validation clips as cut (what the engine sees), not on the degraded training pairs.
     val = [w for w in windows if w.split == VAL and w.origin == CLEAN]
-    raw = crop_logits_of(val, experts, summaries, 1.0, 0.0)
+    raw = crop_logits_of(val, result.experts, summaries, 1.0, 0.0)
     scale, offset = fit_platt(np.array([crops.mean() for crops in raw]), np.array([w.label for w in val]))
     val_logits = [r * scale + offset for r in raw]
     temperature, threshold, calibration = calibrate(val, val_logits)
     scored = [w for w in windows if w.split == TEST]
-    logits = crop_logits_of(scored, experts, summaries, scale, offset)
+    logits = crop_logits_of(scored, result.experts, summaries, scale, offset)
     video_p = [
         float(sigmoid(unit_window_logits(w, crops) / temperature).mean())
         for w, crops in zip(scored, logits, strict=True)
     ]
+    return Calibrated(result, scale, offset, temperature, threshold, calibration, scored, video_p)
+
+
+def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, rounds: int) -> tuple[ModelSpec, list, dict]:
+    windows = load_windows(crop_cache, features, rounds)
+    fitted = fit_and_calibrate(windows, config)
+    result, experts, scored, video_p = fitted.result, fitted.result.experts, fitted.scored, fitted.video_p
+    threshold, temperature = fitted.threshold, fitted.temperature
+    summaries = parse_summaries(config.summaries)
     rows, clips = card_rows(scored, video_p, threshold)
     provided = [(w.label, p) for w, p in clean_test_units(scored, video_p)]
     labels, scores = np.array([label for label, _ in provided]), np.array([p for _, p in provided])
@@ -243,7 +264,7 @@ def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, round
         "split_seed": 0,
         "head": asdict(replace(config, l2=result.l2)),
         "experts": [e.name for e in experts],
-        "calibration": calibration,
+        "calibration": fitted.calibration,
         "max_window_fpr": MAX_WINDOW_FPR,
         "max_clip_fpr": MAX_CLIP_FPR,
         "evaluation": {"split": TEST, "families": rows},
@@ -282,7 +303,7 @@ def train_v3(crop_cache: Path, features: FeatureCache, config: HeadConfig, round
         "metrics": metrics,
         "clips": clips,
     }
-    head = {"experts": experts, "scale": scale, "offset": offset}
+    head = {"experts": experts, "scale": fitted.scale, "offset": fitted.offset}
     return spec, head, report
 
 

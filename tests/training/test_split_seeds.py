@@ -24,8 +24,10 @@ def test_the_corrected_interval_is_the_t_interval_widened_by_the_overlap_of_the_
     assert np.isnan(split_seeds.corrected_interval([0.1], 0.6)).all()
 
 
-def head_row(overall: float, lofo: float, stills: float | None, families: dict) -> dict:
-    return {"all_provided": overall, "lofo_mean": lofo, "stills": stills, "synthetic_mean": 0.6, "families": families}
+def head_row(overall: float, lofo: float, stills: float | None, families: dict, fpr: float = 0.0) -> dict:
+    row = {"all_provided": overall, "lofo_mean": lofo, "stills": stills, "synthetic_mean": 0.6, "families": families}
+    row["at_threshold"] = {"threshold": 0.5, "test_real_clip_fpr": fpr, "test_fake_clip_tpr": 0.4}
+    return row
 
 
 def test_the_overview_counts_the_cuts_each_recipe_wins_and_averages_what_each_cut_holds() -> None:
@@ -40,7 +42,7 @@ def test_the_overview_counts_the_cuts_each_recipe_wins_and_averages_what_each_cu
         {
             "test_clips": 150,
             "train_clips": 250,
-            "v3": head_row(0.76, 0.70, None, {"provided: face swap": 0.7}),  # this cut tests no still
+            "v3": head_row(0.76, 0.70, None, {"provided: face swap": 0.7}, fpr=0.09),  # this cut tests no still
             "probe": head_row(0.79, 0.62, None, {"provided: face swap": 0.6}),
             "v3_minus_probe": {"difference": -0.03},
         },
@@ -62,6 +64,7 @@ def test_the_overview_counts_the_cuts_each_recipe_wins_and_averages_what_each_cu
     assert overview["v3"]["families"] == {"provided: face swap": 0.8, "provided: lip sync": 0.3}
     assert overview["v3"]["all_provided_range"] == [0.76, 0.82]
     assert overview["lofo_difference_mean"] == pytest.approx(0.12)
+    assert overview["v3"]["at_threshold"]["test_real_clip_fpr"] == {"mean": 0.03, "max": 0.09}
 
 
 def test_one_cut_fits_both_recipes_and_pairs_them_on_its_test_clips(monkeypatch) -> None:
@@ -80,6 +83,10 @@ def test_one_cut_fits_both_recipes_and_pairs_them_on_its_test_clips(monkeypatch)
     assert compared["fakes"] == 16 and compared["reals"] == 40
     # the paired difference is the difference of the two recipes' own test AUCs over all collected fakes
     assert compared["difference"] == pytest.approx(row["v3"]["all_provided"] - row["probe"]["all_provided"], abs=1e-4)
+    # v3 is calibrated on the cut's validation clips as train_v3 ships it, and its threshold read on the test clips
+    at_threshold = row["v3"]["at_threshold"]
+    assert at_threshold["threshold"] >= 0.5 and 0.0 <= at_threshold["test_real_clip_fpr"] <= 0.1
+    assert at_threshold["test_fake_clip_tpr"] > at_threshold["test_real_clip_fpr"]
     for name in heads:
         assert set(row[name]["families"]) == {"provided: face swap", "provided: talking head"}
         assert 0.0 <= row[name]["lofo_mean"] <= 1.0
