@@ -22,7 +22,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +67,9 @@ def split_row(windows: Sequence[Window], split_seed: int) -> dict:
     """Both recipes on one cut, and the paired difference of their test AUCs over all collected fakes."""
     heads, scores = {}, {}
     # v3 as train_v3 ships it: calibrated on the cut's validation clips, its threshold read on the test clips.
-    calibrated = fit_and_calibrate(list(windows), replace(HEADS["v3"], seed=0))
+    calibrated = fit_and_calibrate(list(windows), HEADS["v3"])
     for name, config in HEADS.items():
-        fit = calibrated.result if name == "v3" else None
-        heads[name], scores[name] = head_on_split(windows, replace(config, seed=0), fit)
+        heads[name], scores[name] = head_on_split(windows, config, calibrated.result if name == "v3" else None)
     heads["v3"]["at_threshold"] = threshold_figures(calibrated)
     clean = [w for w in windows if w.origin == CLEAN]
     return {
